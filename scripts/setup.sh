@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs everything Promiseflow needs on a fresh machine, reusing what is cached:
+#   - npm packages (npm ci when node_modules is missing or older than package-lock.json)
+#   - the Temporal CLI (dev server + Web UI), built from Go modules into ~/.cache/promiseflow/bin
+#   - MinIO (S3 state store server), built the same way
+# Safe to run again: each step is skipped when its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CACHE_DIR="${PROMISEFLOW_CACHE_DIR:-$HOME/.cache/promiseflow}"
+BIN_DIR="$CACHE_DIR/bin"
+TEMPORAL_CLI_VERSION="v1.5.1"
+mkdir -p "$BIN_DIR"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# node-gyp builds better-sqlite3 from source when no prebuilt binary can be downloaded;
+# point it at the system's Node headers so it needs no download either.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_version.h ]; then
+  export npm_config_nodedir=/usr
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-fund --no-audit >&2
+fi
+
+go_install() { # name module@version
+  local name="$1" module="$2" stamp="$BIN_DIR/.$1.version"
+  if [ -x "$BIN_DIR/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$module" ]; then
+    return 0
+  fi
+  command -v go >/dev/null || { log "Go is needed to build $name ($module)"; exit 1; }
+  log "building $name from $module (once; cached in $BIN_DIR)"
+  GOBIN="$BIN_DIR" CGO_ENABLED=0 GOFLAGS=-mod=mod go install "$module" >&2
+  echo "$module" >"$stamp"
+}
+
+go_install temporal "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+
+if [ -f scripts/install-minio.sh ]; then
+  BIN_DIR="$BIN_DIR" bash scripts/install-minio.sh
+fi
+
+# The local pipeline runner bind-mounts a private /kratix in each container's own mount
+# namespace; the mount point has to exist.
+if [ ! -d /kratix ]; then
+  mkdir -p /kratix 2>/dev/null || log "warning: cannot create /kratix (run as root or create it once)"
+fi
+log "ready: temporal=$BIN_DIR/temporal"

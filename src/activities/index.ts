@@ -1,0 +1,24 @@
+import type { ActivityDeps } from './deps';
+import { createDestinationActivities } from './destination';
+import { createPromiseActivities } from './promise';
+import { createResourceActivities } from './resource';
+import { createSchedulingActivities } from './scheduling';
+
+export type { ActivityDeps } from './deps';
+export { FAILURE } from './deps';
+export type { PromiseSnapshot, PromiseRef } from './promise';
+export type { ResourcePlan, ResourceRef } from './resource';
+export type { SchedulingContext } from './scheduling';
+export type { PipelineWorkResult, WorkRef } from './works';
+
+/** Every activity, built over injected ports (Temporal samples' factory pattern). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createPromiseActivities(deps),
+    ...createResourceActivities(deps),
+    ...createSchedulingActivities(deps),
+    ...createDestinationActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,188 @@
+import { stringify } from 'yaml';
+import { CONDITION, REASON, setCondition } from '../model/conditions';
+import { LABELS } from '../model/labels';
+import { buildPromiseRevision, revisionName } from '../model/revisions';
+import type { Condition, KratixPromise, PromiseRevision } from '../model/types';
+import { SYSTEM_NAMESPACE } from '../model/types';
+import { crdOf, promiseVersion, validatePromise } from '../model/validate';
+import { staticDependenciesFilename, STATIC_DEPENDENCIES_PIPELINE } from '../model/paths';
+import { workloadGroupId, workloadsDigest } from '../model/hashing';
+import type { ActivityDeps } from './deps';
+import { activityLogger, guarded, notFound, nowIso } from './deps';
+import type { PipelineWorkResult, WorkRef } from './works';
+import { buildWork, runPipelineToWork, workName } from './works';
+
+export interface PromiseSnapshot {
+  promiseName: string;
+  version: string;
+  revisionName: string;
+  generation: number;
+  /** Kind of the Promise's resource requests (from its CRD), if it has an API. */
+  resourceKind?: string;
+  promiseConfigurePipelines: string[];
+  hasDependencies: boolean;
+}
+
+export interface PromiseRef {
+  promiseName: string;
+  revisionName: string;
+}
+
+async function loadRevision(deps: ActivityDeps, name: string): Promise<PromiseRevision> {
+  const rev = await deps.store.get<PromiseRevision>({ kind: 'PromiseRevision', name });
+  if (!rev?.spec) throw notFound(`PromiseRevision "${name}"`);
+  return rev;
+}
+
+async function setPromiseConditions(deps: ActivityDeps, name: string, conditions: Condition[], extra: Record<string, unknown> = {}) {
+  const promise = await deps.store.get<KratixPromise>({ kind: 'Promise', name });
+  if (!promise) return;
+  let list = (promise.status?.conditions as Condition[] | undefined) ?? [];
+  for (const c of conditions) list = setCondition(list, c, nowIso(deps));
+  await deps.store.updateStatus({ kind: 'Promise', name }, { ...(promise.status ?? {}), ...extra, conditions: list });
+}
+
+export function createPromiseActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Stores the Promise (when given, e.g. by `temporal workflow start`) and snapshots its
+     * PromiseRevision: created or updated in place, and made the only latest one.
+     */
+    async snapshotPromiseRevision(input: { promise?: KratixPromise; promiseName?: string }): Promise<PromiseSnapshot> {
+      return guarded(async () => {
+        if (input.promise) {
+          const valid = validatePromise(input.promise, 'workflow input');
+          await deps.store.apply(valid);
+        }
+        const name = input.promise?.metadata.name ?? input.promiseName;
+        if (!name) throw notFound('Promise (no name given)');
+        const promise = await deps.store.get<KratixPromise>({ kind: 'Promise', name });
+        if (!promise) throw notFound(`Promise "${name}"`);
+        const version = promiseVersion(promise);
+        const revision = buildPromiseRevision(promise, version, true);
+        await deps.store.apply(revision);
+        await deps.store.updateStatus({ kind: 'PromiseRevision', name: revision.metadata.name }, { latest: true });
+        // Only the most recently applied version is latest (no semver ordering).
+        const { items } = await deps.store.list<PromiseRevision>('PromiseRevision', {
+          labelSelector: { [LABELS.promiseName]: name, [LABELS.latestRevision]: 'true' },
+        });
+        for (const other of items) {
+          if (other.metadata.name === revision.metadata.name) continue;
+          await deps.store.patchLabels({ kind: 'PromiseRevision', name: other.metadata.name }, { [LABELS.latestRevision]: null });
+          await deps.store.updateStatus({ kind: 'PromiseRevision', name: other.metadata.name }, { ...(other.status ?? {}), latest: false });
+        }
+        await setPromiseConditions(
+          deps,
+          name,
+          [
+            {
+              type: CONDITION.configureWorkflowCompleted,
+              status: 'Unknown',
+              reason: REASON.pipelinesInProgress,
+              message: 'Pipelines are still in progress',
+            },
+          ],
+          { version },
+        );
+        activityLogger(deps, { promise: name }).info({ version, revision: revision.metadata.name }, 'PromiseRevision snapshotted');
+        return {
+          promiseName: name,
+          version,
+          revisionName: revision.metadata.name,
+          generation: promise.metadata.generation ?? 1,
+          resourceKind: crdOf(promise)?.kind,
+          promiseConfigurePipelines: (promise.spec?.workflows?.promise?.configure ?? []).map((p) => p.metadata.name),
+          hasDependencies: (promise.spec?.dependencies ?? []).length > 0,
+        };
+      });
+    },
+
+    /** Runs one Promise configure Pipeline of the revision; its output becomes a Work. */
+    async runPromisePipeline(input: PromiseRef & { pipelineIndex: number }): Promise<PipelineWorkResult> {
+      return guarded(async () => {
+        const revision = await loadRevision(deps, input.revisionName);
+        const promise = await deps.store.get<KratixPromise>({ kind: 'Promise', name: input.promiseName });
+        if (!promise) throw notFound(`Promise "${input.promiseName}"`);
+        const pipeline = revision.spec!.promiseSpec.workflows?.promise?.configure?.[input.pipelineIndex];
+        if (!pipeline) throw notFound(`Promise configure pipeline #${input.pipelineIndex}`);
+        const result = await runPipelineToWork(deps, {
+          pipeline,
+          object: promise,
+          type: 'promise',
+          action: 'configure',
+          promiseName: input.promiseName,
+          promiseSelectors: revision.spec!.promiseSpec.destinationSelectors ?? [],
+          work: { name: workName([input.promiseName, pipeline.metadata.name]), namespace: SYSTEM_NAMESPACE },
+          workSpec: { source: 'promise', promiseName: input.promiseName, pipelineName: pipeline.metadata.name, replicas: 'all' },
+        });
+        if (result.status) {
+          const current = await deps.store.get<KratixPromise>({ kind: 'Promise', name: input.promiseName });
+          await deps.store.updateStatus({ kind: 'Promise', name: input.promiseName }, { ...(current?.status ?? {}), ...result.status });
+        }
+        return result;
+      });
+    },
+
+    /** The Promise's static `dependencies` as one Work (always stored, possibly empty). */
+    async buildDependenciesWork(input: PromiseRef): Promise<WorkRef> {
+      return guarded(async () => {
+        const revision = await loadRevision(deps, input.revisionName);
+        const dependencies = revision.spec!.promiseSpec.dependencies ?? [];
+        const workloads =
+          dependencies.length === 0
+            ? []
+            : [
+                {
+                  filepath: staticDependenciesFilename(input.promiseName),
+                  content: dependencies.map((d) => stringify(d)).join('---\n'),
+                },
+              ];
+        const ref = { name: workName([input.promiseName, STATIC_DEPENDENCIES_PIPELINE, 'dependencies']), namespace: SYSTEM_NAMESPACE };
+        await deps.store.apply(
+          buildWork(ref, {
+            source: 'dependencies',
+            promiseName: input.promiseName,
+            pipelineName: STATIC_DEPENDENCIES_PIPELINE,
+            replicas: 'all',
+            workloadGroups:
+              workloads.length === 0
+                ? []
+                : [
+                    {
+                      id: workloadGroupId('.'),
+                      directory: '.',
+                      destinationSelectors: { promise: revision.spec!.promiseSpec.destinationSelectors ?? [], resource: [] },
+                      workloads,
+                      digest: workloadsDigest(workloads),
+                    },
+                  ],
+          }),
+        );
+        return ref;
+      });
+    },
+
+    /** Records the outcome of a Promise update on the Promise's status. */
+    async recordPromiseOutcome(input: PromiseRef & {
+      succeeded: boolean;
+      message: string;
+      resources?: { total: number; done: number; failed: number };
+    }): Promise<void> {
+      return guarded(async () => {
+        const conditions: Condition[] = input.succeeded
+          ? [
+              { type: CONDITION.configureWorkflowCompleted, status: 'True', reason: REASON.pipelinesExecutedSuccessfully, message: input.message },
+              { type: CONDITION.available, status: 'True', reason: REASON.promiseAvailable, message: 'Ready to fulfil resource requests' },
+            ]
+          : [{ type: CONDITION.configureWorkflowCompleted, status: 'False', reason: REASON.configureWorkflowFailed, message: input.message }];
+        const extra: Record<string, unknown> = {};
+        if (input.resources) extra.resources = input.resources;
+        if (input.succeeded) extra.status = 'Available';
+        await setPromiseConditions(deps, input.promiseName, conditions, extra);
+        const log = activityLogger(deps, { promise: input.promiseName });
+        if (input.succeeded) log.info({ revision: input.revisionName, ...input.resources }, input.message);
+        else log.error({ revision: input.revisionName }, input.message);
+      });
+    },
+  };
+}

@@ -1,0 +1,239 @@
+import { CONDITION, REASON, setCondition } from '../model/conditions';
+import { LABELS, LATEST_VERSION } from '../model/labels';
+import { bindingFollows, buildResourceBinding, desiredVersion, resourceBindingName, revisionName } from '../model/revisions';
+import type { Condition, KratixObject, KratixPromise, PromiseRevision, ResourceBinding } from '../model/types';
+import { DEFAULT_NAMESPACE } from '../model/types';
+import { crdOf, promiseVersion, validateResourceRequest } from '../model/validate';
+import { InvalidInputError } from '../model/errors';
+import type { ActivityDeps } from './deps';
+import { activityLogger, guarded, notFound, nowIso } from './deps';
+import type { PipelineWorkResult } from './works';
+import { runPipelineToWork, workName } from './works';
+
+export interface ResourceRef {
+  promiseName: string;
+  namespace: string;
+  name: string;
+}
+
+export interface ResourcePlan {
+  /** The request was deleted meanwhile: nothing to do. */
+  gone: boolean;
+  version: string;
+  revisionName: string;
+  pipelines: string[];
+  generation: number;
+}
+
+async function resourceKindOf(deps: ActivityDeps, promiseName: string): Promise<string> {
+  const promise = await deps.store.get<KratixPromise>({ kind: 'Promise', name: promiseName });
+  if (!promise) throw notFound(`Promise "${promiseName}"`);
+  const crd = crdOf(promise);
+  if (!crd) throw notFound(`API (spec.api) of Promise "${promiseName}"`);
+  return crd.kind;
+}
+
+async function updateResourceStatus(
+  deps: ActivityDeps,
+  kind: string,
+  ref: ResourceRef,
+  conditions: Condition[],
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const key = { kind, name: ref.name, namespace: ref.namespace };
+  const current = await deps.store.get(key);
+  if (!current) return;
+  let list = (current.status?.conditions as Condition[] | undefined) ?? [];
+  for (const c of conditions) list = setCondition(list, c, nowIso(deps));
+  await deps.store.updateStatus(key, { ...(current.status ?? {}), ...extra, conditions: list });
+}
+
+async function updateBindingStatus(
+  deps: ActivityDeps,
+  ref: ResourceRef,
+  mutate: (status: Record<string, unknown>, conditions: Condition[]) => { status: Record<string, unknown>; conditions: Condition[] },
+): Promise<void> {
+  const key = { kind: 'ResourceBinding', name: resourceBindingName(ref.promiseName, ref.name), namespace: ref.namespace };
+  const binding = await deps.store.get<ResourceBinding>(key);
+  if (!binding) return;
+  const status = { ...(binding.status ?? {}) };
+  const next = mutate(status, (status.conditions as Condition[] | undefined) ?? []);
+  await deps.store.updateStatus(key, { ...next.status, conditions: next.conditions });
+}
+
+export function createResourceActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Ensures the request's ResourceBinding, resolves the revision it is bound to and
+     * validates the request against that revision's API.
+     */
+    async prepareResourceReconcile(ref: ResourceRef): Promise<ResourcePlan> {
+      return guarded(async () => {
+        const kind = await resourceKindOf(deps, ref.promiseName);
+        const request = await deps.store.get({ kind, name: ref.name, namespace: ref.namespace });
+        if (!request) return { gone: true, version: '', revisionName: '', pipelines: [], generation: 0 };
+        const bindingKey = { kind: 'ResourceBinding', name: resourceBindingName(ref.promiseName, ref.name), namespace: ref.namespace };
+        let binding = await deps.store.get<ResourceBinding>(bindingKey);
+        if (!binding) {
+          binding = (await deps.store.apply(buildResourceBinding(ref.promiseName, { name: ref.name, namespace: ref.namespace }))).object;
+        }
+        const promise = await deps.store.get<KratixPromise>({ kind: 'Promise', name: ref.promiseName });
+        const latestVersion = promise ? promiseVersion(promise) : LATEST_VERSION;
+        const version = desiredVersion(binding, latestVersion);
+        const revName = revisionName(ref.promiseName, version);
+        const revision = await deps.store.get<PromiseRevision>({ kind: 'PromiseRevision', name: revName });
+        if (!revision?.spec) {
+          throw new InvalidInputError({
+            object: `ResourceBinding "${bindingKey.name}"`,
+            field: 'spec.version',
+            expected: `a version of Promise "${ref.promiseName}" with a PromiseRevision`,
+            got: version,
+          });
+        }
+        validateResourceRequest(request, revision.spec.promiseSpec, `${kind} "${ref.name}"`);
+        const upgrading = binding.status?.lastAppliedVersion !== version;
+        await updateBindingStatus(deps, ref, (status, conditions) => ({
+          status,
+          conditions: upgrading
+            ? setCondition(conditions, { type: CONDITION.upgradeSucceeded, status: 'False', reason: REASON.upgradeInProgress, message: `Upgrading to ${version}` }, nowIso(deps))
+            : conditions,
+        }));
+        await updateResourceStatus(deps, kind, ref, [
+          { type: CONDITION.configureWorkflowCompleted, status: 'False', reason: REASON.pipelinesInProgress, message: 'Pipelines are still in progress' },
+        ]);
+        return {
+          gone: false,
+          version,
+          revisionName: revName,
+          pipelines: (revision.spec.promiseSpec.workflows?.resource?.configure ?? []).map((p) => p.metadata.name),
+          generation: request.metadata.generation ?? 1,
+        };
+      });
+    },
+
+    async runResourcePipeline(input: ResourceRef & { revisionName: string; pipelineIndex: number }): Promise<PipelineWorkResult> {
+      return guarded(async () => {
+        const revision = await deps.store.get<PromiseRevision>({ kind: 'PromiseRevision', name: input.revisionName });
+        if (!revision?.spec) throw notFound(`PromiseRevision "${input.revisionName}"`);
+        const kind = await resourceKindOf(deps, input.promiseName);
+        const request = await deps.store.get({ kind, name: input.name, namespace: input.namespace });
+        if (!request) throw notFound(`${kind} "${input.namespace}/${input.name}"`);
+        const pipeline = revision.spec.promiseSpec.workflows?.resource?.configure?.[input.pipelineIndex];
+        if (!pipeline) throw notFound(`resource configure pipeline #${input.pipelineIndex}`);
+        const result = await runPipelineToWork(deps, {
+          pipeline,
+          object: request,
+          type: 'resource',
+          action: 'configure',
+          promiseName: input.promiseName,
+          promiseSelectors: revision.spec.promiseSpec.destinationSelectors ?? [],
+          work: { name: workName([input.promiseName, input.name, pipeline.metadata.name]), namespace: input.namespace },
+          workSpec: {
+            source: 'resource',
+            promiseName: input.promiseName,
+            pipelineName: pipeline.metadata.name,
+            resourceName: input.name,
+            resourceNamespace: input.namespace,
+            replicas: 'one',
+          },
+        });
+        // status.yaml from the pipeline is merged into the request's status.
+        if (result.status) await updateResourceStatus(deps, kind, input, [], result.status);
+        return result;
+      });
+    },
+
+    async completeResourceReconcile(input: ResourceRef & { version: string; revisionName: string; generation: number }): Promise<void> {
+      return guarded(async () => {
+        const kind = await resourceKindOf(deps, input.promiseName);
+        await updateResourceStatus(
+          deps,
+          kind,
+          input,
+          [
+            { type: CONDITION.configureWorkflowCompleted, status: 'True', reason: REASON.pipelinesExecutedSuccessfully, message: 'Pipelines completed' },
+            { type: CONDITION.reconciled, status: 'True', reason: REASON.reconciled, message: 'Reconciled' },
+          ],
+          { observedGeneration: input.generation, promiseVersion: input.version },
+        );
+        await updateBindingStatus(deps, input, (status, conditions) => {
+          const next: Record<string, unknown> = { ...status, lastAppliedVersion: input.version };
+          delete next.failedVersion;
+          return {
+            status: next,
+            conditions: setCondition(conditions, { type: CONDITION.upgradeSucceeded, status: 'True', reason: REASON.upgradeComplete, message: `Running ${input.version}` }, nowIso(deps)),
+          };
+        });
+        activityLogger(deps, { promise: input.promiseName, resource: `${input.namespace}/${input.name}` }).info({ version: input.version }, 'resource reconciled');
+      });
+    },
+
+    /** A failed run keeps lastAppliedVersion, records failedVersion and UpgradeFailed. */
+    async failResourceReconcile(input: ResourceRef & { version: string; message: string }): Promise<void> {
+      return guarded(async () => {
+        const kind = await resourceKindOf(deps, input.promiseName).catch(() => undefined);
+        if (kind) {
+          await updateResourceStatus(deps, kind, input, [
+            { type: CONDITION.configureWorkflowCompleted, status: 'False', reason: REASON.configureWorkflowFailed, message: input.message },
+            { type: CONDITION.reconciled, status: 'False', reason: REASON.reconcileFailed, message: input.message },
+          ]);
+        }
+        if (input.version) {
+          await updateBindingStatus(deps, input, (status, conditions) => ({
+            status: { ...status, failedVersion: input.version },
+            conditions: setCondition(conditions, { type: CONDITION.upgradeSucceeded, status: 'False', reason: REASON.upgradeFailed, message: input.message }, nowIso(deps)),
+          }));
+        }
+        activityLogger(deps, { promise: input.promiseName, resource: `${input.namespace}/${input.name}` }).error({ version: input.version }, input.message);
+      });
+    },
+
+    /** How many requests an update to `version` re-runs (for progress totals). */
+    async countResourcesForUpdate(input: { promiseName: string; version: string }): Promise<{ count: number }> {
+      return guarded(async () => {
+        const kind = await resourceKindOf(deps, input.promiseName);
+        let count = 0;
+        let cursor: string | undefined;
+        do {
+          const page = await deps.store.list<KratixObject>(kind, { limit: 500, continue: cursor });
+          for (const r of page.items) {
+            const binding = await deps.store.get<ResourceBinding>({
+              kind: 'ResourceBinding',
+              name: resourceBindingName(input.promiseName, r.metadata.name),
+              namespace: r.metadata.namespace ?? DEFAULT_NAMESPACE,
+            });
+            if (bindingFollows(binding, input.version)) count++;
+          }
+          cursor = page.continue;
+        } while (cursor);
+        return { count };
+      });
+    },
+
+    /**
+     * One page of the requests an update to `version` re-runs: floating bindings and those
+     * pinned to exactly that version. Pages by the platform store's cursor.
+     */
+    async listResourcesForUpdate(input: { promiseName: string; version: string; cursor?: string; pageSize: number }): Promise<{
+      resources: { namespace: string; name: string }[];
+      cursor?: string;
+    }> {
+      return guarded(async () => {
+        const kind = await resourceKindOf(deps, input.promiseName);
+        const page = await deps.store.list<KratixObject>(kind, { limit: input.pageSize, continue: input.cursor });
+        const resources: { namespace: string; name: string }[] = [];
+        for (const r of page.items) {
+          const namespace = r.metadata.namespace ?? DEFAULT_NAMESPACE;
+          const binding = await deps.store.get<ResourceBinding>({
+            kind: 'ResourceBinding',
+            name: resourceBindingName(input.promiseName, r.metadata.name),
+            namespace,
+          });
+          if (bindingFollows(binding, input.version)) resources.push({ namespace, name: r.metadata.name });
+        }
+        return { resources, cursor: page.continue };
+      });
+    },
+  };
+}
+

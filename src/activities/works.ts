@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { LABELS } from '../model/labels';
+import type { DestinationSelector, KratixObject, Pipeline, Work, WorkSpec } from '../model/types';
+import { PLATFORM_API_VERSION } from '../model/types';
+import { toDnsLabel } from '../model/validate';
+import type { ActivityDeps } from './deps';
+import { activityLogger } from './deps';
+import { buildWorkloadGroups } from './pipeline-output';
+
+/** A reference to a stored Work: what workflows carry instead of pipeline output. */
+export interface WorkRef {
+  name: string;
+  namespace: string;
+}
+
+export interface PipelineWorkResult {
+  work: WorkRef;
+  status?: Record<string, unknown>;
+  groups: number;
+  files: number;
+}
+
+export function workName(parts: (string | undefined)[]): string {
+  return toDnsLabel(parts.filter((p) => p).join('-'));
+}
+
+export function buildWork(ref: WorkRef, spec: WorkSpec): Work {
+  const labels: Record<string, string> = {
+    [LABELS.promiseName]: spec.promiseName,
+    [LABELS.workType]: spec.source,
+    [LABELS.pipelineName]: spec.pipelineName,
+  };
+  if (spec.resourceName) labels[LABELS.resourceName] = spec.resourceName;
+  return {
+    apiVersion: PLATFORM_API_VERSION,
+    kind: 'Work',
+    metadata: { name: ref.name, namespace: ref.namespace, labels },
+    spec,
+  };
+}
+
+/**
+ * Runs one Pipeline over an object and stores its output as a Work. The output lives in
+ * the platform store; only the Work's name goes back into workflow history.
+ */
+export async function runPipelineToWork(
+  deps: ActivityDeps,
+  args: {
+    pipeline: Pipeline;
+    object: KratixObject;
+    type: 'promise' | 'resource';
+    action: 'configure' | 'delete';
+    promiseName: string;
+    promiseSelectors: DestinationSelector[];
+    work: WorkRef;
+    workSpec: Omit<WorkSpec, 'workloadGroups'>;
+  },
+): Promise<PipelineWorkResult> {
+  const log = activityLogger(deps, {
+    promise: args.promiseName,
+    pipeline: args.pipeline.metadata.name,
+    object: `${args.object.kind}/${args.object.metadata.name}`,
+  });
+  const runDir = path.join(deps.workDir, `${args.work.name}-${randomUUID().slice(0, 8)}`);
+  await fs.mkdir(runDir, { recursive: true });
+  try {
+    log.info('pipeline started');
+    const result = await deps.pipelineRunner.run({
+      pipeline: args.pipeline,
+      object: args.object,
+      action: args.action,
+      type: args.type,
+      promiseName: args.promiseName,
+      workDir: runDir,
+    });
+    const groups = await buildWorkloadGroups(
+      result.outputDir,
+      args.promiseSelectors,
+      result.destinationSelectors,
+      `${args.pipeline.metadata.name}: /kratix/metadata/destination-selectors.yaml`,
+    );
+    if (args.action === 'configure') {
+      await deps.store.apply(buildWork(args.work, { ...args.workSpec, workloadGroups: groups }));
+    }
+    const files = groups.reduce((n, g) => n + g.workloads.length, 0);
+    log.info({ files, groups: groups.length }, 'pipeline completed');
+    return { work: args.work, status: result.status, groups: groups.length, files };
+  } finally {
+    await fs.rm(runDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,54 @@
+import type { Condition } from './types';
+
+/** Condition types and their fixed reasons, as Kratix names them. */
+export const CONDITION = {
+  configureWorkflowCompleted: 'ConfigureWorkflowCompleted',
+  reconciled: 'Reconciled',
+  available: 'Available',
+  upgradeSucceeded: 'UpgradeSucceeded',
+  ready: 'Ready',
+  scheduled: 'Scheduled',
+} as const;
+
+export const REASON = {
+  pipelinesExecutedSuccessfully: 'PipelinesExecutedSuccessfully',
+  pipelinesInProgress: 'PipelinesInProgress',
+  configureWorkflowFailed: 'ConfigureWorkflowFailed',
+  reconciled: 'Reconciled',
+  reconcileFailed: 'ReconcileFailed',
+  promiseAvailable: 'PromiseAvailable',
+  upgradeInProgress: 'UpgradeInProgress',
+  upgradeComplete: 'UpgradeComplete',
+  upgradeFailed: 'UpgradeFailed',
+  stateStoreReady: 'StateStoreReady',
+  stateStoreWriteFailed: 'StateStoreWriteFailed',
+  scheduled: 'Scheduled',
+  unscheduled: 'NoMatchingDestinations',
+  invalidRequest: 'InvalidRequest',
+} as const;
+
+/** Sets (or replaces) a condition by type, keeping lastTransitionTime when status is unchanged. */
+export function setCondition(
+  conditions: Condition[] | undefined,
+  next: Condition,
+  now: string,
+): Condition[] {
+  const list = [...(conditions ?? [])];
+  const i = list.findIndex((c) => c.type === next.type);
+  const prev = i >= 0 ? list[i] : undefined;
+  const merged: Condition = {
+    ...next,
+    lastTransitionTime:
+      prev && prev.status === next.status ? (prev.lastTransitionTime ?? now) : now,
+  };
+  if (i >= 0) list[i] = merged;
+  else list.push(merged);
+  return list;
+}
+
+export function getCondition(
+  conditions: Condition[] | undefined,
+  type: string,
+): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}

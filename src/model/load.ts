@@ -1,0 +1,111 @@
+import { LineCounter, parseAllDocuments, stringify } from 'yaml';
+import { InvalidInputError } from './errors';
+import type { KratixObject } from './types';
+
+/**
+ * Turns Kratix YAML text into objects, and objects back into YAML. Pure: reading the file is
+ * `load-file.ts`'s job, so workflows, activities and tests can parse text from anywhere.
+ */
+
+/** YAML 1.2 core schema keeps `yes`/`on`/`0777` as written, as Kubernetes users quote them. */
+const PARSE_OPTIONS = { merge: true, prettyErrors: false } as const;
+
+/**
+ * Parses every document of `text` (a file's content; `file` only names it in errors).
+ * Empty documents are skipped and `kind: List` documents are expanded into their items, as
+ * `kubectl apply -f` does. Each object must carry `apiVersion`, `kind` and `metadata.name`;
+ * anything deeper is left to `validate.ts`.
+ */
+export function parseKratixYaml(text: string, file: string): KratixObject[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter });
+  // Syntax first: a file that is not YAML is refused as a whole, before any object in it.
+  docs.forEach((doc, index) => {
+    const error = doc.errors[0];
+    if (!error) return;
+    const pos = lineCounter.linePos(error.pos[0]);
+    throw new InvalidInputError({
+      file,
+      object: `document ${index + 1}`,
+      field: `line ${pos.line}, column ${pos.col}`,
+      expected: 'valid YAML',
+      got: firstLine(error.message),
+    });
+  });
+
+  const objects: KratixObject[] = [];
+  docs.forEach((doc, index) => {
+    const where = `document ${index + 1}`;
+    if (doc.contents === null) return;
+    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    if (value === null || value === undefined) return;
+
+    if (isMap(value) && value.kind === 'List' && value.items !== undefined) {
+      if (!Array.isArray(value.items)) {
+        throw new InvalidInputError({
+          file,
+          object: where,
+          field: 'items',
+          expected: 'a list of objects',
+          got: typeName(value.items),
+        });
+      }
+      value.items.forEach((item, i) =>
+        objects.push(asKratixObject(item, file, where, `items[${i}].`)),
+      );
+      return;
+    }
+    objects.push(asKratixObject(value, file, where, ''));
+  });
+  return objects;
+}
+
+/** Objects as YAML documents separated by `---`, without anchors, long lines unfolded. */
+export function toYaml(objects: readonly unknown[]): string {
+  return objects
+    .map((o) => stringify(o, { aliasDuplicateObjects: false, lineWidth: 0 }))
+    .join('---\n');
+}
+
+function asKratixObject(value: unknown, file: string, where: string, prefix: string): KratixObject {
+  const fail = (field: string, expected: string, got: unknown): never => {
+    throw new InvalidInputError({
+      file,
+      object: where,
+      field: `${prefix}${field}`.replace(/\.$/, ''),
+      expected,
+      got: got === undefined ? 'nothing (required property missing)' : typeName(got),
+    });
+  };
+  if (!isMap(value)) return fail('', 'a Kubernetes object (a mapping)', value);
+  if (!isNonEmptyString(value.apiVersion)) fail('apiVersion', 'string', value.apiVersion);
+  if (!isNonEmptyString(value.kind)) fail('kind', 'string', value.kind);
+  if (!isMap(value.metadata)) fail('metadata', 'object', value.metadata);
+  const metadata = value.metadata as Record<string, unknown>;
+  if (!isNonEmptyString(metadata.name)) fail('metadata.name', 'string', metadata.name);
+
+  // Kubernetes reads `creationTimestamp: null` (as `kubectl create --dry-run` writes it) as
+  // absent; dropping nulls here keeps metadata true to its type.
+  const cleaned = Object.fromEntries(Object.entries(metadata).filter(([, v]) => v !== null));
+  return { ...value, metadata: cleaned } as KratixObject;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/** How a value reads in "got …": its JSON type, or `""` for an empty string. */
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (value === '') return 'empty string';
+  return typeof value;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}

@@ -1,0 +1,60 @@
+import type { Destination, StateStore, WorkSpec } from './types';
+
+/**
+ * State-store path layout (SPEC §7, Kratix's `nestedByMetadata`). Pure string work so
+ * the writers never need to know what a Promise or a resource is.
+ */
+
+export const STATIC_DEPENDENCIES_PIPELINE = 'static';
+export const ROOT_WORKLOAD_GROUP_ID = '5058f';
+
+function joinPath(...parts: (string | undefined)[]): string {
+  return parts
+    .flatMap((p) => (p ?? '').split('/'))
+    .filter((p) => p !== '' && p !== '.')
+    .join('/');
+}
+
+/** `<stateStore.spec.path>/<destination.spec.path>` */
+export function destinationBasePath(destination: Destination, stateStore: StateStore): string {
+  return joinPath(stateStore.spec?.path, destination.spec?.path);
+}
+
+/** Directory (relative to the destination base) holding one workload group of a Work. */
+export function workloadGroupDirectory(work: WorkSpec, groupId: string): string {
+  switch (work.source) {
+    case 'dependencies':
+      // Static dependencies: dependencies/<promise>/5058f/static/<promise>-dependencies.yaml
+      return joinPath('dependencies', work.promiseName, groupId, STATIC_DEPENDENCIES_PIPELINE);
+    case 'promise':
+      return joinPath('dependencies', work.promiseName, work.pipelineName, groupId);
+    case 'resource':
+      return joinPath(
+        'resources',
+        work.resourceNamespace ?? 'default',
+        work.promiseName,
+        work.resourceName,
+        work.pipelineName,
+        groupId,
+      );
+  }
+}
+
+export function staticDependenciesFilename(promiseName: string): string {
+  return `${promiseName}-dependencies.yaml`;
+}
+
+/** Full root-relative directory for a workload group in nestedByMetadata mode. */
+export function nestedPlacementDirectory(
+  destination: Destination,
+  stateStore: StateStore,
+  work: WorkSpec,
+  groupId: string,
+): string {
+  return joinPath(
+    destinationBasePath(destination, stateStore),
+    workloadGroupDirectory(work, groupId),
+  );
+}
+
+export { joinPath };
