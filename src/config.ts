@@ -35,20 +35,38 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.PROMISEFLOW_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'promiseflow');
 }
 
-export function resolveConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): PromiseflowConfig {
-  const concurrency = overrides.concurrency ?? (env.PROMISEFLOW_UPDATE_CONCURRENCY ? Number(env.PROMISEFLOW_UPDATE_CONCURRENCY) : 10);
+export function resolveConfig(
+  overrides: ConfigOverrides = {},
+  env: NodeJS.ProcessEnv = process.env,
+): PromiseflowConfig {
+  const concurrency =
+    overrides.concurrency ??
+    (env.PROMISEFLOW_UPDATE_CONCURRENCY ? Number(env.PROMISEFLOW_UPDATE_CONCURRENCY) : 10);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new Error(`PROMISEFLOW_UPDATE_CONCURRENCY / --concurrency: expected a positive integer, got ${concurrency}`);
+    throw new Error(
+      `PROMISEFLOW_UPDATE_CONCURRENCY / --concurrency: expected a positive integer, got ${concurrency}`,
+    );
   }
   return {
-    dataDir: path.resolve(overrides.dataDir ?? env.PROMISEFLOW_DATA_DIR ?? path.join(process.cwd(), '.promiseflow')),
+    dataDir: path.resolve(
+      overrides.dataDir ?? env.PROMISEFLOW_DATA_DIR ?? path.join(process.cwd(), '.promiseflow'),
+    ),
     temporal: {
-      address: overrides.temporalAddress ?? env.PROMISEFLOW_TEMPORAL_ADDRESS ?? env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-      namespace: overrides.namespace ?? env.PROMISEFLOW_NAMESPACE ?? env.TEMPORAL_NAMESPACE ?? 'default',
+      address:
+        overrides.temporalAddress ??
+        env.PROMISEFLOW_TEMPORAL_ADDRESS ??
+        env.TEMPORAL_ADDRESS ??
+        '127.0.0.1:7233',
+      namespace:
+        overrides.namespace ?? env.PROMISEFLOW_NAMESPACE ?? env.TEMPORAL_NAMESPACE ?? 'default',
       taskQueue: overrides.taskQueue ?? env.PROMISEFLOW_TASK_QUEUE ?? 'promiseflow',
     },
     temporalBin: env.PROMISEFLOW_TEMPORAL_BIN ?? path.join(cacheDir(env), 'bin', 'temporal'),
-    imageTable: path.resolve(overrides.imageTable ?? env.PROMISEFLOW_IMAGE_TABLE ?? path.join(PROJECT_ROOT, 'examples', 'images.yaml')),
+    imageTable: path.resolve(
+      overrides.imageTable ??
+        env.PROMISEFLOW_IMAGE_TABLE ??
+        path.join(PROJECT_ROOT, 'examples', 'images.yaml'),
+    ),
     logLevel: overrides.logLevel ?? env.PROMISEFLOW_LOG_LEVEL ?? 'info',
     updateConcurrency: concurrency,
   };

@@ -11,7 +11,9 @@ export function createDestinationActivities(deps: ActivityDeps) {
      * goes on the Destination's status (and the state store's), never an exception, so a
      * broken store does not stop scheduling to the others.
      */
-    async checkDestinationReady(input: { name: string }): Promise<{ exists: boolean; ready: boolean; message: string }> {
+    async checkDestinationReady(input: {
+      name: string;
+    }): Promise<{ exists: boolean; ready: boolean; message: string }> {
       return guarded(async () => {
         const key = { kind: 'Destination', name: input.name };
         const destination = await deps.store.get<Destination>(key);
@@ -36,7 +38,11 @@ export function createDestinationActivities(deps: ActivityDeps) {
         const now = nowIso(deps);
         await deps.store.updateStatus(key, {
           ...(destination.status ?? {}),
-          conditions: setCondition(destination.status?.conditions as Condition[] | undefined, condition, now),
+          conditions: setCondition(
+            destination.status?.conditions as Condition[] | undefined,
+            condition,
+            now,
+          ),
         });
         if (storeKey) {
           const store = await deps.store.get(storeKey);
@@ -44,7 +50,11 @@ export function createDestinationActivities(deps: ActivityDeps) {
             await deps.store.updateStatus(storeKey, {
               ...(store.status ?? {}),
               status: ready ? 'Ready' : 'NotReady',
-              conditions: setCondition(store.status?.conditions as Condition[] | undefined, condition, now),
+              conditions: setCondition(
+                store.status?.conditions as Condition[] | undefined,
+                condition,
+                now,
+              ),
             });
           }
         }

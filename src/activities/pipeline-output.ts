@@ -31,7 +31,9 @@ export async function buildWorkloadGroups(
   selectorsFile: string,
 ): Promise<WorkloadGroup[]> {
   const selectors =
-    workflowSelectors === undefined ? [] : validatePipelineSelectors(workflowSelectors, selectorsFile);
+    workflowSelectors === undefined
+      ? []
+      : validatePipelineSelectors(workflowSelectors, selectorsFile);
   const files = await listFilesRecursive(outputDir);
   const byDirectory = new Map<string, DestinationSelector[]>();
   const rootSelectors: DestinationSelector[] = [];
@@ -50,7 +52,11 @@ export async function buildWorkloadGroups(
   for (const [dir, sel] of [...byDirectory.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const inDir = files.filter((f) => f.startsWith(`${dir}/`) && !claimed.has(f));
     inDir.forEach((f) => claimed.add(f));
-    groups.push({ directory: dir, selectors: sel, files: inDir.map((f) => f.slice(dir.length + 1)) });
+    groups.push({
+      directory: dir,
+      selectors: sel,
+      files: inDir.map((f) => f.slice(dir.length + 1)),
+    });
   }
   const rootFiles = files.filter((f) => !claimed.has(f));
   groups.unshift({ directory: '.', selectors: rootSelectors, files: rootFiles });

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { CONDITION, REASON, setCondition } from '../model/conditions';
 import { LABELS } from '../model/labels';
-import { buildPromiseRevision, revisionName } from '../model/revisions';
+import { buildPromiseRevision } from '../model/revisions';
 import type { Condition, KratixPromise, PromiseRevision } from '../model/types';
 import { SYSTEM_NAMESPACE } from '../model/types';
 import { crdOf, promiseVersion, validatePromise } from '../model/validate';
@@ -34,12 +34,20 @@ async function loadRevision(deps: ActivityDeps, name: string): Promise<PromiseRe
   return rev;
 }
 
-async function setPromiseConditions(deps: ActivityDeps, name: string, conditions: Condition[], extra: Record<string, unknown> = {}) {
+async function setPromiseConditions(
+  deps: ActivityDeps,
+  name: string,
+  conditions: Condition[],
+  extra: Record<string, unknown> = {},
+) {
   const promise = await deps.store.get<KratixPromise>({ kind: 'Promise', name });
   if (!promise) return;
   let list = (promise.status?.conditions as Condition[] | undefined) ?? [];
   for (const c of conditions) list = setCondition(list, c, nowIso(deps));
-  await deps.store.updateStatus({ kind: 'Promise', name }, { ...(promise.status ?? {}), ...extra, conditions: list });
+  await deps.store.updateStatus(
+    { kind: 'Promise', name },
+    { ...(promise.status ?? {}), ...extra, conditions: list },
+  );
 }
 
 export function createPromiseActivities(deps: ActivityDeps) {
@@ -48,7 +56,10 @@ export function createPromiseActivities(deps: ActivityDeps) {
      * Stores the Promise (when given, e.g. by `temporal workflow start`) and snapshots its
      * PromiseRevision: created or updated in place, and made the only latest one.
      */
-    async snapshotPromiseRevision(input: { promise?: KratixPromise; promiseName?: string }): Promise<PromiseSnapshot> {
+    async snapshotPromiseRevision(input: {
+      promise?: KratixPromise;
+      promiseName?: string;
+    }): Promise<PromiseSnapshot> {
       return guarded(async () => {
         if (input.promise) {
           const valid = validatePromise(input.promise, 'workflow input');
@@ -61,15 +72,24 @@ export function createPromiseActivities(deps: ActivityDeps) {
         const version = promiseVersion(promise);
         const revision = buildPromiseRevision(promise, version, true);
         await deps.store.apply(revision);
-        await deps.store.updateStatus({ kind: 'PromiseRevision', name: revision.metadata.name }, { latest: true });
+        await deps.store.updateStatus(
+          { kind: 'PromiseRevision', name: revision.metadata.name },
+          { latest: true },
+        );
         // Only the most recently applied version is latest (no semver ordering).
         const { items } = await deps.store.list<PromiseRevision>('PromiseRevision', {
           labelSelector: { [LABELS.promiseName]: name, [LABELS.latestRevision]: 'true' },
         });
         for (const other of items) {
           if (other.metadata.name === revision.metadata.name) continue;
-          await deps.store.patchLabels({ kind: 'PromiseRevision', name: other.metadata.name }, { [LABELS.latestRevision]: null });
-          await deps.store.updateStatus({ kind: 'PromiseRevision', name: other.metadata.name }, { ...(other.status ?? {}), latest: false });
+          await deps.store.patchLabels(
+            { kind: 'PromiseRevision', name: other.metadata.name },
+            { [LABELS.latestRevision]: null },
+          );
+          await deps.store.updateStatus(
+            { kind: 'PromiseRevision', name: other.metadata.name },
+            { ...(other.status ?? {}), latest: false },
+          );
         }
         await setPromiseConditions(
           deps,
@@ -84,26 +104,37 @@ export function createPromiseActivities(deps: ActivityDeps) {
           ],
           { version },
         );
-        activityLogger(deps, { promise: name }).info({ version, revision: revision.metadata.name }, 'PromiseRevision snapshotted');
+        activityLogger(deps, { promise: name }).info(
+          { version, revision: revision.metadata.name },
+          'PromiseRevision snapshotted',
+        );
         return {
           promiseName: name,
           version,
           revisionName: revision.metadata.name,
           generation: promise.metadata.generation ?? 1,
           resourceKind: crdOf(promise)?.kind,
-          promiseConfigurePipelines: (promise.spec?.workflows?.promise?.configure ?? []).map((p) => p.metadata.name),
+          promiseConfigurePipelines: (promise.spec?.workflows?.promise?.configure ?? []).map(
+            (p) => p.metadata.name,
+          ),
           hasDependencies: (promise.spec?.dependencies ?? []).length > 0,
         };
       });
     },
 
     /** Runs one Promise configure Pipeline of the revision; its output becomes a Work. */
-    async runPromisePipeline(input: PromiseRef & { pipelineIndex: number }): Promise<PipelineWorkResult> {
+    async runPromisePipeline(
+      input: PromiseRef & { pipelineIndex: number },
+    ): Promise<PipelineWorkResult> {
       return guarded(async () => {
         const revision = await loadRevision(deps, input.revisionName);
-        const promise = await deps.store.get<KratixPromise>({ kind: 'Promise', name: input.promiseName });
+        const promise = await deps.store.get<KratixPromise>({
+          kind: 'Promise',
+          name: input.promiseName,
+        });
         if (!promise) throw notFound(`Promise "${input.promiseName}"`);
-        const pipeline = revision.spec!.promiseSpec.workflows?.promise?.configure?.[input.pipelineIndex];
+        const pipeline =
+          revision.spec!.promiseSpec.workflows?.promise?.configure?.[input.pipelineIndex];
         if (!pipeline) throw notFound(`Promise configure pipeline #${input.pipelineIndex}`);
         const result = await runPipelineToWork(deps, {
           pipeline,
@@ -112,12 +143,26 @@ export function createPromiseActivities(deps: ActivityDeps) {
           action: 'configure',
           promiseName: input.promiseName,
           promiseSelectors: revision.spec!.promiseSpec.destinationSelectors ?? [],
-          work: { name: workName([input.promiseName, pipeline.metadata.name]), namespace: SYSTEM_NAMESPACE },
-          workSpec: { source: 'promise', promiseName: input.promiseName, pipelineName: pipeline.metadata.name, replicas: 'all' },
+          work: {
+            name: workName([input.promiseName, pipeline.metadata.name]),
+            namespace: SYSTEM_NAMESPACE,
+          },
+          workSpec: {
+            source: 'promise',
+            promiseName: input.promiseName,
+            pipelineName: pipeline.metadata.name,
+            replicas: 'all',
+          },
         });
         if (result.status) {
-          const current = await deps.store.get<KratixPromise>({ kind: 'Promise', name: input.promiseName });
-          await deps.store.updateStatus({ kind: 'Promise', name: input.promiseName }, { ...(current?.status ?? {}), ...result.status });
+          const current = await deps.store.get<KratixPromise>({
+            kind: 'Promise',
+            name: input.promiseName,
+          });
+          await deps.store.updateStatus(
+            { kind: 'Promise', name: input.promiseName },
+            { ...(current?.status ?? {}), ...result.status },
+          );
         }
         return result;
       });
@@ -137,7 +182,10 @@ export function createPromiseActivities(deps: ActivityDeps) {
                   content: dependencies.map((d) => stringify(d)).join('---\n'),
                 },
               ];
-        const ref = { name: workName([input.promiseName, STATIC_DEPENDENCIES_PIPELINE, 'dependencies']), namespace: SYSTEM_NAMESPACE };
+        const ref = {
+          name: workName([input.promiseName, STATIC_DEPENDENCIES_PIPELINE, 'dependencies']),
+          namespace: SYSTEM_NAMESPACE,
+        };
         await deps.store.apply(
           buildWork(ref, {
             source: 'dependencies',
@@ -151,7 +199,10 @@ export function createPromiseActivities(deps: ActivityDeps) {
                     {
                       id: workloadGroupId('.'),
                       directory: '.',
-                      destinationSelectors: { promise: revision.spec!.promiseSpec.destinationSelectors ?? [], resource: [] },
+                      destinationSelectors: {
+                        promise: revision.spec!.promiseSpec.destinationSelectors ?? [],
+                        resource: [],
+                      },
                       workloads,
                       digest: workloadsDigest(workloads),
                     },
@@ -163,24 +214,44 @@ export function createPromiseActivities(deps: ActivityDeps) {
     },
 
     /** Records the outcome of a Promise update on the Promise's status. */
-    async recordPromiseOutcome(input: PromiseRef & {
-      succeeded: boolean;
-      message: string;
-      resources?: { total: number; done: number; failed: number };
-    }): Promise<void> {
+    async recordPromiseOutcome(
+      input: PromiseRef & {
+        succeeded: boolean;
+        message: string;
+        resources?: { total: number; done: number; failed: number };
+      },
+    ): Promise<void> {
       return guarded(async () => {
         const conditions: Condition[] = input.succeeded
           ? [
-              { type: CONDITION.configureWorkflowCompleted, status: 'True', reason: REASON.pipelinesExecutedSuccessfully, message: input.message },
-              { type: CONDITION.available, status: 'True', reason: REASON.promiseAvailable, message: 'Ready to fulfil resource requests' },
+              {
+                type: CONDITION.configureWorkflowCompleted,
+                status: 'True',
+                reason: REASON.pipelinesExecutedSuccessfully,
+                message: input.message,
+              },
+              {
+                type: CONDITION.available,
+                status: 'True',
+                reason: REASON.promiseAvailable,
+                message: 'Ready to fulfil resource requests',
+              },
             ]
-          : [{ type: CONDITION.configureWorkflowCompleted, status: 'False', reason: REASON.configureWorkflowFailed, message: input.message }];
+          : [
+              {
+                type: CONDITION.configureWorkflowCompleted,
+                status: 'False',
+                reason: REASON.configureWorkflowFailed,
+                message: input.message,
+              },
+            ];
         const extra: Record<string, unknown> = {};
         if (input.resources) extra.resources = input.resources;
         if (input.succeeded) extra.status = 'Available';
         await setPromiseConditions(deps, input.promiseName, conditions, extra);
         const log = activityLogger(deps, { promise: input.promiseName });
-        if (input.succeeded) log.info({ revision: input.revisionName, ...input.resources }, input.message);
+        if (input.succeeded)
+          log.info({ revision: input.revisionName, ...input.resources }, input.message);
         else log.error({ revision: input.revisionName }, input.message);
       });
     },

@@ -1,7 +1,19 @@
 import { CONDITION, REASON, setCondition } from '../model/conditions';
-import { LABELS, LATEST_VERSION } from '../model/labels';
-import { bindingFollows, buildResourceBinding, desiredVersion, resourceBindingName, revisionName } from '../model/revisions';
-import type { Condition, KratixObject, KratixPromise, PromiseRevision, ResourceBinding } from '../model/types';
+import { LATEST_VERSION } from '../model/labels';
+import {
+  bindingFollows,
+  buildResourceBinding,
+  desiredVersion,
+  resourceBindingName,
+  revisionName,
+} from '../model/revisions';
+import type {
+  Condition,
+  KratixObject,
+  KratixPromise,
+  PromiseRevision,
+  ResourceBinding,
+} from '../model/types';
 import { DEFAULT_NAMESPACE } from '../model/types';
 import { crdOf, promiseVersion, validateResourceRequest } from '../model/validate';
 import { InvalidInputError } from '../model/errors';
@@ -51,9 +63,16 @@ async function updateResourceStatus(
 async function updateBindingStatus(
   deps: ActivityDeps,
   ref: ResourceRef,
-  mutate: (status: Record<string, unknown>, conditions: Condition[]) => { status: Record<string, unknown>; conditions: Condition[] },
+  mutate: (
+    status: Record<string, unknown>,
+    conditions: Condition[],
+  ) => { status: Record<string, unknown>; conditions: Condition[] },
 ): Promise<void> {
-  const key = { kind: 'ResourceBinding', name: resourceBindingName(ref.promiseName, ref.name), namespace: ref.namespace };
+  const key = {
+    kind: 'ResourceBinding',
+    name: resourceBindingName(ref.promiseName, ref.name),
+    namespace: ref.namespace,
+  };
   const binding = await deps.store.get<ResourceBinding>(key);
   if (!binding) return;
   const status = { ...(binding.status ?? {}) };
@@ -71,17 +90,32 @@ export function createResourceActivities(deps: ActivityDeps) {
       return guarded(async () => {
         const kind = await resourceKindOf(deps, ref.promiseName);
         const request = await deps.store.get({ kind, name: ref.name, namespace: ref.namespace });
-        if (!request) return { gone: true, version: '', revisionName: '', pipelines: [], generation: 0 };
-        const bindingKey = { kind: 'ResourceBinding', name: resourceBindingName(ref.promiseName, ref.name), namespace: ref.namespace };
+        if (!request)
+          return { gone: true, version: '', revisionName: '', pipelines: [], generation: 0 };
+        const bindingKey = {
+          kind: 'ResourceBinding',
+          name: resourceBindingName(ref.promiseName, ref.name),
+          namespace: ref.namespace,
+        };
         let binding = await deps.store.get<ResourceBinding>(bindingKey);
         if (!binding) {
-          binding = (await deps.store.apply(buildResourceBinding(ref.promiseName, { name: ref.name, namespace: ref.namespace }))).object;
+          binding = (
+            await deps.store.apply(
+              buildResourceBinding(ref.promiseName, { name: ref.name, namespace: ref.namespace }),
+            )
+          ).object;
         }
-        const promise = await deps.store.get<KratixPromise>({ kind: 'Promise', name: ref.promiseName });
+        const promise = await deps.store.get<KratixPromise>({
+          kind: 'Promise',
+          name: ref.promiseName,
+        });
         const latestVersion = promise ? promiseVersion(promise) : LATEST_VERSION;
         const version = desiredVersion(binding, latestVersion);
         const revName = revisionName(ref.promiseName, version);
-        const revision = await deps.store.get<PromiseRevision>({ kind: 'PromiseRevision', name: revName });
+        const revision = await deps.store.get<PromiseRevision>({
+          kind: 'PromiseRevision',
+          name: revName,
+        });
         if (!revision?.spec) {
           throw new InvalidInputError({
             object: `ResourceBinding "${bindingKey.name}"`,
@@ -95,30 +129,56 @@ export function createResourceActivities(deps: ActivityDeps) {
         await updateBindingStatus(deps, ref, (status, conditions) => ({
           status,
           conditions: upgrading
-            ? setCondition(conditions, { type: CONDITION.upgradeSucceeded, status: 'False', reason: REASON.upgradeInProgress, message: `Upgrading to ${version}` }, nowIso(deps))
+            ? setCondition(
+                conditions,
+                {
+                  type: CONDITION.upgradeSucceeded,
+                  status: 'False',
+                  reason: REASON.upgradeInProgress,
+                  message: `Upgrading to ${version}`,
+                },
+                nowIso(deps),
+              )
             : conditions,
         }));
         await updateResourceStatus(deps, kind, ref, [
-          { type: CONDITION.configureWorkflowCompleted, status: 'False', reason: REASON.pipelinesInProgress, message: 'Pipelines are still in progress' },
+          {
+            type: CONDITION.configureWorkflowCompleted,
+            status: 'False',
+            reason: REASON.pipelinesInProgress,
+            message: 'Pipelines are still in progress',
+          },
         ]);
         return {
           gone: false,
           version,
           revisionName: revName,
-          pipelines: (revision.spec.promiseSpec.workflows?.resource?.configure ?? []).map((p) => p.metadata.name),
+          pipelines: (revision.spec.promiseSpec.workflows?.resource?.configure ?? []).map(
+            (p) => p.metadata.name,
+          ),
           generation: request.metadata.generation ?? 1,
         };
       });
     },
 
-    async runResourcePipeline(input: ResourceRef & { revisionName: string; pipelineIndex: number }): Promise<PipelineWorkResult> {
+    async runResourcePipeline(
+      input: ResourceRef & { revisionName: string; pipelineIndex: number },
+    ): Promise<PipelineWorkResult> {
       return guarded(async () => {
-        const revision = await deps.store.get<PromiseRevision>({ kind: 'PromiseRevision', name: input.revisionName });
+        const revision = await deps.store.get<PromiseRevision>({
+          kind: 'PromiseRevision',
+          name: input.revisionName,
+        });
         if (!revision?.spec) throw notFound(`PromiseRevision "${input.revisionName}"`);
         const kind = await resourceKindOf(deps, input.promiseName);
-        const request = await deps.store.get({ kind, name: input.name, namespace: input.namespace });
+        const request = await deps.store.get({
+          kind,
+          name: input.name,
+          namespace: input.namespace,
+        });
         if (!request) throw notFound(`${kind} "${input.namespace}/${input.name}"`);
-        const pipeline = revision.spec.promiseSpec.workflows?.resource?.configure?.[input.pipelineIndex];
+        const pipeline =
+          revision.spec.promiseSpec.workflows?.resource?.configure?.[input.pipelineIndex];
         if (!pipeline) throw notFound(`resource configure pipeline #${input.pipelineIndex}`);
         const result = await runPipelineToWork(deps, {
           pipeline,
@@ -127,7 +187,10 @@ export function createResourceActivities(deps: ActivityDeps) {
           action: 'configure',
           promiseName: input.promiseName,
           promiseSelectors: revision.spec.promiseSpec.destinationSelectors ?? [],
-          work: { name: workName([input.promiseName, input.name, pipeline.metadata.name]), namespace: input.namespace },
+          work: {
+            name: workName([input.promiseName, input.name, pipeline.metadata.name]),
+            namespace: input.namespace,
+          },
           workSpec: {
             source: 'resource',
             promiseName: input.promiseName,
@@ -143,7 +206,9 @@ export function createResourceActivities(deps: ActivityDeps) {
       });
     },
 
-    async completeResourceReconcile(input: ResourceRef & { version: string; revisionName: string; generation: number }): Promise<void> {
+    async completeResourceReconcile(
+      input: ResourceRef & { version: string; revisionName: string; generation: number },
+    ): Promise<void> {
       return guarded(async () => {
         const kind = await resourceKindOf(deps, input.promiseName);
         await updateResourceStatus(
@@ -151,8 +216,18 @@ export function createResourceActivities(deps: ActivityDeps) {
           kind,
           input,
           [
-            { type: CONDITION.configureWorkflowCompleted, status: 'True', reason: REASON.pipelinesExecutedSuccessfully, message: 'Pipelines completed' },
-            { type: CONDITION.reconciled, status: 'True', reason: REASON.reconciled, message: 'Reconciled' },
+            {
+              type: CONDITION.configureWorkflowCompleted,
+              status: 'True',
+              reason: REASON.pipelinesExecutedSuccessfully,
+              message: 'Pipelines completed',
+            },
+            {
+              type: CONDITION.reconciled,
+              status: 'True',
+              reason: REASON.reconciled,
+              message: 'Reconciled',
+            },
           ],
           { observedGeneration: input.generation, promiseVersion: input.version },
         );
@@ -161,35 +236,74 @@ export function createResourceActivities(deps: ActivityDeps) {
           delete next.failedVersion;
           return {
             status: next,
-            conditions: setCondition(conditions, { type: CONDITION.upgradeSucceeded, status: 'True', reason: REASON.upgradeComplete, message: `Running ${input.version}` }, nowIso(deps)),
+            conditions: setCondition(
+              conditions,
+              {
+                type: CONDITION.upgradeSucceeded,
+                status: 'True',
+                reason: REASON.upgradeComplete,
+                message: `Running ${input.version}`,
+              },
+              nowIso(deps),
+            ),
           };
         });
-        activityLogger(deps, { promise: input.promiseName, resource: `${input.namespace}/${input.name}` }).info({ version: input.version }, 'resource reconciled');
+        activityLogger(deps, {
+          promise: input.promiseName,
+          resource: `${input.namespace}/${input.name}`,
+        }).info({ version: input.version }, 'resource reconciled');
       });
     },
 
     /** A failed run keeps lastAppliedVersion, records failedVersion and UpgradeFailed. */
-    async failResourceReconcile(input: ResourceRef & { version: string; message: string }): Promise<void> {
+    async failResourceReconcile(
+      input: ResourceRef & { version: string; message: string },
+    ): Promise<void> {
       return guarded(async () => {
         const kind = await resourceKindOf(deps, input.promiseName).catch(() => undefined);
         if (kind) {
           await updateResourceStatus(deps, kind, input, [
-            { type: CONDITION.configureWorkflowCompleted, status: 'False', reason: REASON.configureWorkflowFailed, message: input.message },
-            { type: CONDITION.reconciled, status: 'False', reason: REASON.reconcileFailed, message: input.message },
+            {
+              type: CONDITION.configureWorkflowCompleted,
+              status: 'False',
+              reason: REASON.configureWorkflowFailed,
+              message: input.message,
+            },
+            {
+              type: CONDITION.reconciled,
+              status: 'False',
+              reason: REASON.reconcileFailed,
+              message: input.message,
+            },
           ]);
         }
         if (input.version) {
           await updateBindingStatus(deps, input, (status, conditions) => ({
             status: { ...status, failedVersion: input.version },
-            conditions: setCondition(conditions, { type: CONDITION.upgradeSucceeded, status: 'False', reason: REASON.upgradeFailed, message: input.message }, nowIso(deps)),
+            conditions: setCondition(
+              conditions,
+              {
+                type: CONDITION.upgradeSucceeded,
+                status: 'False',
+                reason: REASON.upgradeFailed,
+                message: input.message,
+              },
+              nowIso(deps),
+            ),
           }));
         }
-        activityLogger(deps, { promise: input.promiseName, resource: `${input.namespace}/${input.name}` }).error({ version: input.version }, input.message);
+        activityLogger(deps, {
+          promise: input.promiseName,
+          resource: `${input.namespace}/${input.name}`,
+        }).error({ version: input.version }, input.message);
       });
     },
 
     /** How many requests an update to `version` re-runs (for progress totals). */
-    async countResourcesForUpdate(input: { promiseName: string; version: string }): Promise<{ count: number }> {
+    async countResourcesForUpdate(input: {
+      promiseName: string;
+      version: string;
+    }): Promise<{ count: number }> {
       return guarded(async () => {
         const kind = await resourceKindOf(deps, input.promiseName);
         let count = 0;
@@ -214,13 +328,21 @@ export function createResourceActivities(deps: ActivityDeps) {
      * One page of the requests an update to `version` re-runs: floating bindings and those
      * pinned to exactly that version. Pages by the platform store's cursor.
      */
-    async listResourcesForUpdate(input: { promiseName: string; version: string; cursor?: string; pageSize: number }): Promise<{
+    async listResourcesForUpdate(input: {
+      promiseName: string;
+      version: string;
+      cursor?: string;
+      pageSize: number;
+    }): Promise<{
       resources: { namespace: string; name: string }[];
       cursor?: string;
     }> {
       return guarded(async () => {
         const kind = await resourceKindOf(deps, input.promiseName);
-        const page = await deps.store.list<KratixObject>(kind, { limit: input.pageSize, continue: input.cursor });
+        const page = await deps.store.list<KratixObject>(kind, {
+          limit: input.pageSize,
+          continue: input.cursor,
+        });
         const resources: { namespace: string; name: string }[] = [];
         for (const r of page.items) {
           const namespace = r.metadata.namespace ?? DEFAULT_NAMESPACE;
@@ -229,11 +351,11 @@ export function createResourceActivities(deps: ActivityDeps) {
             name: resourceBindingName(input.promiseName, r.metadata.name),
             namespace,
           });
-          if (bindingFollows(binding, input.version)) resources.push({ namespace, name: r.metadata.name });
+          if (bindingFollows(binding, input.version))
+            resources.push({ namespace, name: r.metadata.name });
         }
         return { resources, cursor: page.continue };
       });
     },
   };
 }
-

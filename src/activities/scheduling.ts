@@ -1,9 +1,22 @@
 import { CONDITION, REASON, setCondition } from '../model/conditions';
 import { LABELS } from '../model/labels';
 import { nestedPlacementDirectory } from '../model/paths';
-import type { DestinationCandidate, ExistingPlacement, PlacementTarget, SchedulableWork, UnscheduledGroup } from '../model/placement';
+import type {
+  DestinationCandidate,
+  ExistingPlacement,
+  PlacementTarget,
+  SchedulableWork,
+  UnscheduledGroup,
+} from '../model/placement';
 import { NO_DESTINATIONS_MESSAGE, unschedulableLogData } from '../model/placement';
-import type { Condition, Destination, Secret, StateStore, Work, WorkPlacement } from '../model/types';
+import type {
+  Condition,
+  Destination,
+  Secret,
+  StateStore,
+  Work,
+  WorkPlacement,
+} from '../model/types';
 import { PLATFORM_API_VERSION, SYSTEM_NAMESPACE } from '../model/types';
 import type { UpdateBatch } from '../statestores/writer';
 import type { ActivityDeps } from './deps';
@@ -16,7 +29,11 @@ export interface SchedulingContext {
   placements: ExistingPlacement[];
 }
 
-async function listAll<T extends Work | WorkPlacement | Destination>(deps: ActivityDeps, kind: string, labelSelector?: Record<string, string>): Promise<T[]> {
+async function listAll<T extends Work | WorkPlacement | Destination>(
+  deps: ActivityDeps,
+  kind: string,
+  labelSelector?: Record<string, string>,
+): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | undefined;
   do {
@@ -27,28 +44,51 @@ async function listAll<T extends Work | WorkPlacement | Destination>(deps: Activ
   return out;
 }
 
-export async function placementsOfWork(deps: ActivityDeps, work: WorkRef): Promise<WorkPlacement[]> {
+export async function placementsOfWork(
+  deps: ActivityDeps,
+  work: WorkRef,
+): Promise<WorkPlacement[]> {
   const all = await listAll<WorkPlacement>(deps, 'WorkPlacement', { [LABELS.work]: work.name });
   return all.filter((p) => p.spec?.workNamespace === work.namespace);
 }
 
 /** The state store behind a Destination and the Secret it refers to. */
-export async function stateStoreOf(deps: ActivityDeps, destination: Destination): Promise<{ store: StateStore; secret?: Secret }> {
+export async function stateStoreOf(
+  deps: ActivityDeps,
+  destination: Destination,
+): Promise<{ store: StateStore; secret?: Secret }> {
   const ref = destination.spec?.stateStoreRef;
   if (!ref) throw notFound(`spec.stateStoreRef of Destination "${destination.metadata.name}"`);
   const store = await deps.store.get<StateStore>({ kind: ref.kind, name: ref.name });
-  if (!store?.spec) throw notFound(`${ref.kind} "${ref.name}" (used by Destination "${destination.metadata.name}")`);
+  if (!store?.spec)
+    throw notFound(
+      `${ref.kind} "${ref.name}" (used by Destination "${destination.metadata.name}")`,
+    );
   const secretRef = store.spec.secretRef;
   let secret: Secret | undefined;
   if (secretRef) {
-    secret = await deps.store.get<Secret>({ kind: 'Secret', name: secretRef.name, namespace: secretRef.namespace ?? 'default' });
-    if (!secret) throw notFound(`Secret "${secretRef.namespace ?? 'default'}/${secretRef.name}" (secretRef of ${ref.kind} "${ref.name}")`);
+    secret = await deps.store.get<Secret>({
+      kind: 'Secret',
+      name: secretRef.name,
+      namespace: secretRef.namespace ?? 'default',
+    });
+    if (!secret)
+      throw notFound(
+        `Secret "${secretRef.namespace ?? 'default'}/${secretRef.name}" (secretRef of ${ref.kind} "${ref.name}")`,
+      );
   }
   return { store, secret };
 }
 
-function withCondition<T extends { status?: Record<string, unknown> }>(obj: T, condition: Condition, now: string): Record<string, unknown> {
-  return { ...(obj.status ?? {}), conditions: setCondition(obj.status?.conditions as Condition[] | undefined, condition, now) };
+function withCondition<T extends { status?: Record<string, unknown> }>(
+  obj: T,
+  condition: Condition,
+  now: string,
+): Record<string, unknown> {
+  return {
+    ...(obj.status ?? {}),
+    conditions: setCondition(obj.status?.conditions as Condition[] | undefined, condition, now),
+  };
 }
 
 export function createSchedulingActivities(deps: ActivityDeps) {
@@ -64,7 +104,11 @@ export function createSchedulingActivities(deps: ActivityDeps) {
             name: ref.name,
             namespace: ref.namespace,
             replicas: work.spec.replicas,
-            groups: work.spec.workloadGroups.map((g) => ({ id: g.id, directory: g.directory, destinationSelectors: g.destinationSelectors })),
+            groups: work.spec.workloadGroups.map((g) => ({
+              id: g.id,
+              directory: g.directory,
+              destinationSelectors: g.destinationSelectors,
+            })),
           },
           destinations: destinations.map((d) => ({
             name: d.metadata.name,
@@ -86,23 +130,41 @@ export function createSchedulingActivities(deps: ActivityDeps) {
      * store) and records the WorkPlacements. Files first, then records: a retry after a
      * crash rewrites identical bytes, which the writers skip.
      */
-    async writeWorkPlacements(input: { work: WorkRef; targets: PlacementTarget[] }): Promise<{ written: number; changed: number }> {
+    async writeWorkPlacements(input: {
+      work: WorkRef;
+      targets: PlacementTarget[];
+    }): Promise<{ written: number; changed: number }> {
       return guarded(async () => {
         const work = await deps.store.get<Work>({ kind: 'Work', ...input.work });
         if (!work?.spec) throw notFound(`Work "${input.work.namespace}/${input.work.name}"`);
         const log = activityLogger(deps, { work: input.work.name, promise: work.spec.promiseName });
         type Pending = { target: PlacementTarget; dir: string; digest: string };
-        const byStore = new Map<string, { store: StateStore; secret?: Secret; items: Pending[]; batch: UpdateBatch }>();
+        const byStore = new Map<
+          string,
+          { store: StateStore; secret?: Secret; items: Pending[]; batch: UpdateBatch }
+        >();
         for (const target of input.targets) {
-          const destination = await deps.store.get<Destination>({ kind: 'Destination', name: target.destination });
+          const destination = await deps.store.get<Destination>({
+            kind: 'Destination',
+            name: target.destination,
+          });
           if (!destination) throw notFound(`Destination "${target.destination}"`);
           const group = work.spec.workloadGroups.find((g) => g.id === target.groupId);
-          if (!group) throw notFound(`workload group ${target.groupId} of Work "${input.work.name}"`);
+          if (!group)
+            throw notFound(`workload group ${target.groupId} of Work "${input.work.name}"`);
           const { store, secret } = await stateStoreOf(deps, destination);
           const key = `${store.kind}/${store.metadata.name}`;
-          const entry = byStore.get(key) ?? { store, secret, items: [], batch: { message: '', replaceDirs: [] } };
+          const entry = byStore.get(key) ?? {
+            store,
+            secret,
+            items: [],
+            batch: { message: '', replaceDirs: [] },
+          };
           const dir = nestedPlacementDirectory(destination, store, work.spec, group.id);
-          entry.batch.replaceDirs!.push({ dir, files: group.workloads.map((w) => ({ path: w.filepath, content: w.content })) });
+          entry.batch.replaceDirs!.push({
+            dir,
+            files: group.workloads.map((w) => ({ path: w.filepath, content: w.content })),
+          });
           entry.items.push({ target, dir, digest: group.digest });
           byStore.set(key, entry);
         }
@@ -113,7 +175,12 @@ export function createSchedulingActivities(deps: ActivityDeps) {
           const result = await writer.update(entry.batch);
           if (result.changed) changed++;
           log.info(
-            { stateStore: `${entry.store.kind}/${entry.store.metadata.name}`, placements: entry.items.length, changed: result.changed, revision: result.revision },
+            {
+              stateStore: `${entry.store.kind}/${entry.store.metadata.name}`,
+              placements: entry.items.length,
+              changed: result.changed,
+              revision: result.revision,
+            },
             result.changed ? 'state store updated' : 'state store already up to date',
           );
         }
@@ -144,7 +211,16 @@ export function createSchedulingActivities(deps: ActivityDeps) {
             const { object } = await deps.store.apply(placement);
             await deps.store.updateStatus(
               { kind: 'WorkPlacement', name: object.metadata.name, namespace: SYSTEM_NAMESPACE },
-              withCondition(object, { type: CONDITION.ready, status: 'True', reason: REASON.stateStoreReady, message: `Written to ${entry.store.kind} "${entry.store.metadata.name}"` }, now),
+              withCondition(
+                object,
+                {
+                  type: CONDITION.ready,
+                  status: 'True',
+                  reason: REASON.stateStoreReady,
+                  message: `Written to ${entry.store.kind} "${entry.store.metadata.name}"`,
+                },
+                now,
+              ),
             );
           }
         }
@@ -152,7 +228,16 @@ export function createSchedulingActivities(deps: ActivityDeps) {
         if (current) {
           await deps.store.updateStatus(
             { kind: 'Work', ...input.work },
-            withCondition(current, { type: CONDITION.scheduled, status: 'True', reason: REASON.scheduled, message: `Scheduled to ${[...new Set(input.targets.map((t) => t.destination))].join(', ')}` }, now),
+            withCondition(
+              current,
+              {
+                type: CONDITION.scheduled,
+                status: 'True',
+                reason: REASON.scheduled,
+                message: `Scheduled to ${[...new Set(input.targets.map((t) => t.destination))].join(', ')}`,
+              },
+              now,
+            ),
           );
         }
         return { written: input.targets.length, changed };
@@ -164,8 +249,13 @@ export function createSchedulingActivities(deps: ActivityDeps) {
       return guarded(async () => {
         for (const name of input.names) {
           const key = { kind: 'WorkPlacement', name, namespace: SYSTEM_NAMESPACE };
-          await deps.store.patchLabels(key, { [LABELS.misplaced]: 'true', [LABELS.misscheduled]: 'true' });
-          activityLogger(deps, { workPlacement: name }).warn('WorkPlacement misplaced: its Destination is no longer targeted; files left in place');
+          await deps.store.patchLabels(key, {
+            [LABELS.misplaced]: 'true',
+            [LABELS.misscheduled]: 'true',
+          });
+          activityLogger(deps, { workPlacement: name }).warn(
+            'WorkPlacement misplaced: its Destination is no longer targeted; files left in place',
+          );
         }
       });
     },
@@ -174,12 +264,22 @@ export function createSchedulingActivities(deps: ActivityDeps) {
     async reportUnscheduled(input: { work: WorkRef; groups: UnscheduledGroup[] }): Promise<void> {
       return guarded(async () => {
         const log = activityLogger(deps, { work: input.work.name });
-        for (const g of input.groups) log.info(unschedulableLogData(g.destinationSelectors), NO_DESTINATIONS_MESSAGE);
+        for (const g of input.groups)
+          log.info(unschedulableLogData(g.destinationSelectors), NO_DESTINATIONS_MESSAGE);
         const current = await deps.store.get<Work>({ kind: 'Work', ...input.work });
         if (current) {
           await deps.store.updateStatus(
             { kind: 'Work', ...input.work },
-            withCondition(current, { type: CONDITION.scheduled, status: 'False', reason: REASON.unscheduled, message: NO_DESTINATIONS_MESSAGE }, nowIso(deps)),
+            withCondition(
+              current,
+              {
+                type: CONDITION.scheduled,
+                status: 'False',
+                reason: REASON.unscheduled,
+                message: NO_DESTINATIONS_MESSAGE,
+              },
+              nowIso(deps),
+            ),
           );
         }
       });
@@ -193,23 +293,42 @@ export function createSchedulingActivities(deps: ActivityDeps) {
           const key = { kind: 'WorkPlacement', name, namespace: SYSTEM_NAMESPACE };
           const placement = await deps.store.get<WorkPlacement>(key);
           if (!placement?.spec) continue;
-          const destination = await deps.store.get<Destination>({ kind: 'Destination', name: placement.spec.targetDestinationName });
+          const destination = await deps.store.get<Destination>({
+            kind: 'Destination',
+            name: placement.spec.targetDestinationName,
+          });
           if (destination) {
             const { store, secret } = await stateStoreOf(deps, destination);
-            await deps.stateStores.forStore(store, secret).update({ message: `Delete from: ${name}`, deletePaths: placement.spec.paths });
+            await deps.stateStores
+              .forStore(store, secret)
+              .update({ message: `Delete from: ${name}`, deletePaths: placement.spec.paths });
           }
           await deps.store.delete(key);
           deleted.push(name);
-          activityLogger(deps, { workPlacement: name }).info('WorkPlacement deleted with its files');
+          activityLogger(deps, { workPlacement: name }).info(
+            'WorkPlacement deleted with its files',
+          );
         }
         return { deleted };
       });
     },
 
-    async listWorks(input: { cursor?: string; pageSize: number }): Promise<{ works: WorkRef[]; cursor?: string }> {
+    async listWorks(input: {
+      cursor?: string;
+      pageSize: number;
+    }): Promise<{ works: WorkRef[]; cursor?: string }> {
       return guarded(async () => {
-        const page = await deps.store.list<Work>('Work', { limit: input.pageSize, continue: input.cursor });
-        return { works: page.items.map((w) => ({ name: w.metadata.name, namespace: w.metadata.namespace ?? '' })), cursor: page.continue };
+        const page = await deps.store.list<Work>('Work', {
+          limit: input.pageSize,
+          continue: input.cursor,
+        });
+        return {
+          works: page.items.map((w) => ({
+            name: w.metadata.name,
+            namespace: w.metadata.namespace ?? '',
+          })),
+          cursor: page.continue,
+        };
       });
     },
   };

@@ -32,7 +32,10 @@ function configFrom(program: Command): PromiseflowConfig {
 }
 
 /** Opens the platform store and the Temporal client for one command, and closes both. */
-async function withClient<T>(program: Command, fn: (client: PromiseflowClient) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  program: Command,
+  fn: (client: PromiseflowClient) => Promise<T>,
+): Promise<T> {
   const config = configFrom(program);
   const store = openSqlitePlatformStore(config.dataDir);
   try {
@@ -48,7 +51,10 @@ async function withClient<T>(program: Command, fn: (client: PromiseflowClient) =
 }
 
 /** `--wait`: follow the started workflows (progress bar for updates on a TTY); false if any failed. */
-async function waitAndReport(client: PromiseflowClient, started: StartedWorkflow[]): Promise<boolean> {
+async function waitAndReport(
+  client: PromiseflowClient,
+  started: StartedWorkflow[],
+): Promise<boolean> {
   if (started.length === 0) return true;
   const bars = new Map<string, SingleBar>();
   const tty = process.stderr.isTTY === true;
@@ -57,7 +63,11 @@ async function waitAndReport(client: PromiseflowClient, started: StartedWorkflow
     if (tty) {
       let bar = bars.get(label);
       if (!bar) {
-        bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} resources | {phase}`, stream: process.stderr, hideCursor: true });
+        bar = new SingleBar({
+          format: `${label} [{bar}] {value}/{total} resources | {phase}`,
+          stream: process.stderr,
+          hideCursor: true,
+        });
         bar.start(Math.max(p.total, 1), 0, { phase: p.phase });
         bars.set(label, bar);
       }
@@ -72,7 +82,9 @@ async function waitAndReport(client: PromiseflowClient, started: StartedWorkflow
   for (const bar of bars.values()) bar.stop();
   let ok = true;
   for (const o of outcomes) {
-    process.stdout.write(`${o.label}: ${o.ok ? 'done' : 'FAILED'} (${o.message}) [workflow ${o.workflowId}]\n`);
+    process.stdout.write(
+      `${o.label}: ${o.ok ? 'done' : 'FAILED'} (${o.message}) [workflow ${o.workflowId}]\n`,
+    );
     ok &&= o.ok;
   }
   return ok;
@@ -81,10 +93,19 @@ async function waitAndReport(client: PromiseflowClient, started: StartedWorkflow
 export function buildProgram(): Command {
   const program = new Command('promiseflow')
     .description('Kratix Promise updates as durable Temporal workflows')
-    .option('--data-dir <dir>', 'platform data directory (env PROMISEFLOW_DATA_DIR, default ./.promiseflow)')
-    .option('--temporal-address <host:port>', 'Temporal frontend (env PROMISEFLOW_TEMPORAL_ADDRESS, default 127.0.0.1:7233)')
+    .option(
+      '--data-dir <dir>',
+      'platform data directory (env PROMISEFLOW_DATA_DIR, default ./.promiseflow)',
+    )
+    .option(
+      '--temporal-address <host:port>',
+      'Temporal frontend (env PROMISEFLOW_TEMPORAL_ADDRESS, default 127.0.0.1:7233)',
+    )
     .option('--namespace <ns>', 'Temporal namespace (env PROMISEFLOW_NAMESPACE, default "default")')
-    .option('--task-queue <queue>', 'task queue (env PROMISEFLOW_TASK_QUEUE, default "promiseflow")')
+    .option(
+      '--task-queue <queue>',
+      'task queue (env PROMISEFLOW_TASK_QUEUE, default "promiseflow")',
+    )
     .showHelpAfterError();
 
   program
@@ -109,43 +130,77 @@ export function buildProgram(): Command {
 
   program
     .command('get')
-    .description('list objects: promises, promiserevisions, resourcebindings, destinations, works, workplacements, or a Promise API (e.g. mongodbs)')
+    .description(
+      'list objects: promises, promiserevisions, resourcebindings, destinations, works, workplacements, or a Promise API (e.g. mongodbs)',
+    )
     .argument('<kind>')
     .argument('[name]')
     .option('-l, --selector <selector>', 'label selector, e.g. kratix.io/misscheduled=true')
     .option('-n, --object-namespace <ns>', 'only this namespace')
     .option('--show-labels', 'add a LABELS column')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'yaml', 'json']).default('table'))
-    .action(async (kind: string, name: string | undefined, opts: { selector?: string; objectNamespace?: string; showLabels?: boolean; output: string }) => {
-      await withClient(program, async (client) => {
-        const { kind: info, items } = await client.get(kind, { name, labelSelector: opts.selector, namespace: opts.objectNamespace });
-        if (opts.output === 'json') process.stdout.write(`${JSON.stringify(name ? items[0] : { apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`);
-        else if (opts.output === 'yaml') process.stdout.write(toYaml(items));
-        else if (items.length === 0) process.stderr.write(`No ${info.plural} found.\n`);
-        else process.stdout.write(`${formatTable(info, items, opts.showLabels === true)}\n`);
-      });
-    });
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['table', 'yaml', 'json'])
+        .default('table'),
+    )
+    .action(
+      async (
+        kind: string,
+        name: string | undefined,
+        opts: { selector?: string; objectNamespace?: string; showLabels?: boolean; output: string },
+      ) => {
+        await withClient(program, async (client) => {
+          const { kind: info, items } = await client.get(kind, {
+            name,
+            labelSelector: opts.selector,
+            namespace: opts.objectNamespace,
+          });
+          if (opts.output === 'json')
+            process.stdout.write(
+              `${JSON.stringify(name ? items[0] : { apiVersion: 'v1', kind: 'List', items }, null, 2)}\n`,
+            );
+          else if (opts.output === 'yaml') process.stdout.write(toYaml(items));
+          else if (items.length === 0) process.stderr.write(`No ${info.plural} found.\n`);
+          else process.stdout.write(`${formatTable(info, items, opts.showLabels === true)}\n`);
+        });
+      },
+    );
 
   program
     .command('delete')
-    .description('delete objects by name or label selector (WorkPlacements: with their state-store files)')
+    .description(
+      'delete objects by name or label selector (WorkPlacements: with their state-store files)',
+    )
     .argument('<kind>')
     .argument('[name]')
     .option('-l, --selector <selector>', 'label selector')
     .option('--wait', 'wait for the workflows started to finish')
-    .action(async (kind: string, name: string | undefined, opts: { selector?: string; wait?: boolean }) => {
-      if (!name && !opts.selector) throw new InvalidInputError({ field: 'NAME', expected: 'a name or -l SELECTOR' });
-      await withClient(program, async (client) => {
-        const { deleted, workflow } = await client.delete(kind, { name, labelSelector: opts.selector });
-        for (const d of deleted) process.stdout.write(`${kind} "${d}" deleted\n`);
-        if (deleted.length === 0) process.stderr.write(`No ${kind} found.\n`);
-        if (opts.wait && workflow && !(await waitAndReport(client, [workflow]))) process.exitCode = 1;
-      });
-    });
+    .action(
+      async (
+        kind: string,
+        name: string | undefined,
+        opts: { selector?: string; wait?: boolean },
+      ) => {
+        if (!name && !opts.selector)
+          throw new InvalidInputError({ field: 'NAME', expected: 'a name or -l SELECTOR' });
+        await withClient(program, async (client) => {
+          const { deleted, workflow } = await client.delete(kind, {
+            name,
+            labelSelector: opts.selector,
+          });
+          for (const d of deleted) process.stdout.write(`${kind} "${d}" deleted\n`);
+          if (deleted.length === 0) process.stderr.write(`No ${kind} found.\n`);
+          if (opts.wait && workflow && !(await waitAndReport(client, [workflow])))
+            process.exitCode = 1;
+        });
+      },
+    );
 
   program
     .command('label')
-    .description('set (k=v) or remove (k-) labels; labelling a Destination reschedules waiting work')
+    .description(
+      'set (k=v) or remove (k-) labels; labelling a Destination reschedules waiting work',
+    )
     .argument('<kind>')
     .argument('<name>')
     .argument('<labels...>')
@@ -154,7 +209,8 @@ export function buildProgram(): Command {
       await withClient(program, async (client) => {
         const { workflow } = await client.label(kind, name, labels);
         process.stdout.write(`${kind}/${name} labeled\n`);
-        if (opts.wait && workflow && !(await waitAndReport(client, [workflow]))) process.exitCode = 1;
+        if (opts.wait && workflow && !(await waitAndReport(client, [workflow])))
+          process.exitCode = 1;
       });
     });
 
@@ -199,7 +255,12 @@ export function buildProgram(): Command {
     .action(async () => {
       const { runWorker } = await import('../worker/main');
       const f = program.opts<GlobalFlags>();
-      await runWorker({ dataDir: f.dataDir, temporalAddress: f.temporalAddress, namespace: f.namespace, taskQueue: f.taskQueue });
+      await runWorker({
+        dataDir: f.dataDir,
+        temporalAddress: f.temporalAddress,
+        namespace: f.namespace,
+        taskQueue: f.taskQueue,
+      });
     });
 
   return program;

@@ -18,7 +18,10 @@ function columnsFor(kind: KindInfo): Column[] {
   switch (kind.kind) {
     case 'Promise':
       return [
-        ['STATUS', (o) => str(o.status?.status) || str(condition(o, 'ConfigureWorkflowCompleted')?.reason)],
+        [
+          'STATUS',
+          (o) => str(o.status?.status) || str(condition(o, 'ConfigureWorkflowCompleted')?.reason),
+        ],
         ['VERSION', (o) => str(o.status?.version ?? o.metadata.labels?.[LABELS.promiseVersion])],
       ];
     case 'PromiseRevision':
@@ -37,10 +40,13 @@ function columnsFor(kind: KindInfo): Column[] {
     case 'Destination':
       return [
         ['READY', (o) => str(condition(o, 'Ready')?.status)],
-        ['STATE STORE', (o) => {
-          const r = (o.spec as { stateStoreRef?: { kind: string; name: string } })?.stateStoreRef;
-          return r ? `${r.kind}/${r.name}` : '';
-        }],
+        [
+          'STATE STORE',
+          (o) => {
+            const r = (o.spec as { stateStoreRef?: { kind: string; name: string } })?.stateStoreRef;
+            return r ? `${r.kind}/${r.name}` : '';
+          },
+        ],
       ];
     case 'GitStateStore':
     case 'BucketStateStore':
@@ -68,5 +74,12 @@ export function formatTable(kind: KindInfo, items: KratixObject[], showLabels: b
   if (showLabels) columns.push(['LABELS', (o) => formatLabels(o.metadata.labels)]);
   const rows = [columns.map(([h]) => h), ...items.map((o) => columns.map(([, f]) => f(o)))];
   const widths = columns.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }

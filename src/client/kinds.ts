@@ -26,7 +26,13 @@ export function resourceKinds(promises: KratixPromise[]): KindInfo[] {
   const out: KindInfo[] = [];
   for (const p of promises) {
     const crd = crdOf(p);
-    if (crd) out.push({ kind: crd.kind, plural: crd.plural, namespaced: true, promiseName: p.metadata.name });
+    if (crd)
+      out.push({
+        kind: crd.kind,
+        plural: crd.plural,
+        namespaced: true,
+        promiseName: p.metadata.name,
+      });
   }
   return out;
 }
@@ -35,6 +41,9 @@ export function resourceKinds(promises: KratixPromise[]): KindInfo[] {
 export function resolveKind(arg: string, kinds: KindInfo[]): KindInfo | undefined {
   const wanted = arg.toLowerCase().split('.')[0]!;
   return kinds.find(
-    (k) => k.plural === wanted || k.kind.toLowerCase() === wanted || k.plural.replace(/s$/, '') === wanted,
+    (k) =>
+      k.plural === wanted ||
+      k.kind.toLowerCase() === wanted ||
+      k.plural.replace(/s$/, '') === wanted,
   );
 }

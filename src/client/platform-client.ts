@@ -58,7 +58,11 @@ export class PromiseflowClient {
     const kinds = await this.kinds();
     const found = resolveKind(arg, kinds);
     if (!found) {
-      throw new InvalidInputError({ field: 'KIND', expected: `one of ${kinds.map((k) => k.plural).join(', ')}`, got: arg });
+      throw new InvalidInputError({
+        field: 'KIND',
+        expected: `one of ${kinds.map((k) => k.plural).join(', ')}`,
+        got: arg,
+      });
     }
     return found;
   }
@@ -67,10 +71,12 @@ export class PromiseflowClient {
   async apply(objects: KratixObject[], file: string): Promise<ApplyOutcome[]> {
     const promises = await this.promises();
     const findPromiseForKind = (apiVersion: string, kind: string) =>
-      [...objects.filter((o): o is KratixPromise => o.kind === 'Promise'), ...promises].find((p) => {
-        const crd = crdOf(p);
-        return crd !== undefined && crd.kind === kind && apiVersion.startsWith(`${crd.group}/`);
-      });
+      [...objects.filter((o): o is KratixPromise => o.kind === 'Promise'), ...promises].find(
+        (p) => {
+          const crd = crdOf(p);
+          return crd !== undefined && crd.kind === kind && apiVersion.startsWith(`${crd.group}/`);
+        },
+      );
     const valid = objects.map((o) => validateObject(o, { file, findPromiseForKind }));
     const outcomes: ApplyOutcome[] = [];
     for (const obj of valid) outcomes.push(await this.applyOne(obj, findPromiseForKind));
@@ -84,17 +90,23 @@ export class PromiseflowClient {
     switch (obj.kind) {
       case 'Promise': {
         const promise = obj as KratixPromise;
-        const before = await this.store.get<KratixPromise>({ kind: 'Promise', name: promise.metadata.name });
+        const before = await this.store.get<KratixPromise>({
+          kind: 'Promise',
+          name: promise.metadata.name,
+        });
         const { result } = await this.store.apply(promise);
         // Only spec changes (or a new version label) are updates; other metadata is not.
         const isUpdate =
           !before ||
           specHash(before.spec) !== specHash(promise.spec) ||
-          before.metadata.labels?.[LABELS.promiseVersion] !== promise.metadata.labels?.[LABELS.promiseVersion];
+          before.metadata.labels?.[LABELS.promiseVersion] !==
+            promise.metadata.labels?.[LABELS.promiseVersion];
         return {
           object: `promise/${promise.metadata.name}`,
           result,
-          workflow: isUpdate ? await startPromiseUpdate(this.temporal, this.config, promise) : undefined,
+          workflow: isUpdate
+            ? await startPromiseUpdate(this.temporal, this.config, promise)
+            : undefined,
         };
       }
       case 'Destination': {
@@ -102,7 +114,12 @@ export class PromiseflowClient {
         return {
           object: `destination/${obj.metadata.name}`,
           result,
-          workflow: result === 'unchanged' ? undefined : await startDestinationReconcile(this.temporal, this.config, { name: obj.metadata.name }),
+          workflow:
+            result === 'unchanged'
+              ? undefined
+              : await startDestinationReconcile(this.temporal, this.config, {
+                  name: obj.metadata.name,
+                }),
         };
       }
       case 'GitStateStore':
@@ -114,7 +131,9 @@ export class PromiseflowClient {
       }
       case 'ResourceBinding': {
         const { result } = await this.store.apply(withNamespace(obj));
-        const ref = obj.spec as { promiseRef?: { name?: string }; resourceRef?: { name?: string; namespace?: string } } | undefined;
+        const ref = obj.spec as
+          | { promiseRef?: { name?: string }; resourceRef?: { name?: string; namespace?: string } }
+          | undefined;
         const workflow =
           result !== 'unchanged' && ref?.promiseRef?.name && ref.resourceRef?.name
             ? await startResourceReconcile(this.temporal, this.config, {
@@ -152,9 +171,13 @@ export class PromiseflowClient {
   /** A changed state store or secret may make a Destination ready (or not). */
   private async reconcileDestinationsUsing(obj: KratixObject): Promise<void> {
     const destinations = (await this.store.list('Destination')).items;
-    const stores = obj.kind === 'Secret' ? await this.storesUsingSecret(obj.metadata.name) : [`${obj.kind}/${obj.metadata.name}`];
+    const stores =
+      obj.kind === 'Secret'
+        ? await this.storesUsingSecret(obj.metadata.name)
+        : [`${obj.kind}/${obj.metadata.name}`];
     for (const d of destinations) {
-      const ref = (d.spec as { stateStoreRef?: { kind: string; name: string } } | undefined)?.stateStoreRef;
+      const ref = (d.spec as { stateStoreRef?: { kind: string; name: string } } | undefined)
+        ?.stateStoreRef;
       if (ref && stores.includes(`${ref.kind}/${ref.name}`)) {
         await startDestinationReconcile(this.temporal, this.config, { name: d.metadata.name });
       }
@@ -162,11 +185,19 @@ export class PromiseflowClient {
   }
 
   private async storesUsingSecret(name: string): Promise<string[]> {
-    const all = [...(await this.store.list<StateStore>('GitStateStore')).items, ...(await this.store.list<StateStore>('BucketStateStore')).items];
-    return all.filter((s) => s.spec?.secretRef?.name === name).map((s) => `${s.kind}/${s.metadata.name}`);
+    const all = [
+      ...(await this.store.list<StateStore>('GitStateStore')).items,
+      ...(await this.store.list<StateStore>('BucketStateStore')).items,
+    ];
+    return all
+      .filter((s) => s.spec?.secretRef?.name === name)
+      .map((s) => `${s.kind}/${s.metadata.name}`);
   }
 
-  async get(kindArg: string, options: { name?: string; labelSelector?: string; namespace?: string } = {}): Promise<{ kind: KindInfo; items: KratixObject[] }> {
+  async get(
+    kindArg: string,
+    options: { name?: string; labelSelector?: string; namespace?: string } = {},
+  ): Promise<{ kind: KindInfo; items: KratixObject[] }> {
     const kind = await this.resolveKind(kindArg);
     if (options.labelSelector) toLabelRequirements(options.labelSelector); // refuse bad syntax early
     const items: KratixObject[] = [];
@@ -183,50 +214,87 @@ export class PromiseflowClient {
     } while (cursor);
     const filtered = options.name ? items.filter((i) => i.metadata.name === options.name) : items;
     if (options.name && filtered.length === 0) {
-      throw new InvalidInputError({ object: `${kind.kind} "${options.name}"`, expected: 'an existing object', got: 'not found' });
+      throw new InvalidInputError({
+        object: `${kind.kind} "${options.name}"`,
+        expected: 'an existing object',
+        got: 'not found',
+      });
     }
     return { kind, items: filtered };
   }
 
   /** Deletes by name or selector. WorkPlacements go through a workflow that removes their files. */
-  async delete(kindArg: string, options: { name?: string; labelSelector?: string; namespace?: string }): Promise<{ deleted: string[]; workflow?: StartedWorkflow }> {
+  async delete(
+    kindArg: string,
+    options: { name?: string; labelSelector?: string; namespace?: string },
+  ): Promise<{ deleted: string[]; workflow?: StartedWorkflow }> {
     const { kind, items } = await this.get(kindArg, options);
     const names = items.map((i) => i.metadata.name);
     if (kind.kind === 'WorkPlacement') {
       if (names.length === 0) return { deleted: [] };
-      return { deleted: names, workflow: await startWorkPlacementDelete(this.temporal, this.config, names) };
+      return {
+        deleted: names,
+        workflow: await startWorkPlacementDelete(this.temporal, this.config, names),
+      };
     }
     if (['Destination', 'GitStateStore', 'BucketStateStore', 'Secret'].includes(kind.kind)) {
-      for (const i of items) await this.store.delete({ kind: kind.kind, name: i.metadata.name, namespace: i.metadata.namespace });
+      for (const i of items)
+        await this.store.delete({
+          kind: kind.kind,
+          name: i.metadata.name,
+          namespace: i.metadata.namespace,
+        });
       return { deleted: names };
     }
-    throw new InvalidInputError({ field: 'KIND', expected: 'workplacements, destinations, gitstatestores, bucketstatestores or secrets', got: kindArg });
+    throw new InvalidInputError({
+      field: 'KIND',
+      expected: 'workplacements, destinations, gitstatestores, bucketstatestores or secrets',
+      got: kindArg,
+    });
   }
 
   /** `label destination NAME k=v k2-`: labels change scheduling, so the Destination is reconciled. */
-  async label(kindArg: string, name: string, changes: string[]): Promise<{ labels: Record<string, string>; workflow?: StartedWorkflow }> {
+  async label(
+    kindArg: string,
+    name: string,
+    changes: string[],
+  ): Promise<{ labels: Record<string, string>; workflow?: StartedWorkflow }> {
     const kind = await this.resolveKind(kindArg);
     const patch: Record<string, string | null> = {};
     for (const c of changes) {
       if (c.endsWith('-')) patch[c.slice(0, -1)] = null;
       else {
         const i = c.indexOf('=');
-        if (i <= 0) throw new InvalidInputError({ field: 'LABEL', expected: 'key=value or key-', got: c });
+        if (i <= 0)
+          throw new InvalidInputError({ field: 'LABEL', expected: 'key=value or key-', got: c });
         patch[c.slice(0, i)] = c.slice(i + 1);
       }
     }
     const [first] = (await this.get(kind.kind, { name })).items;
-    const updated = await this.store.patchLabels({ kind: kind.kind, name, namespace: first?.metadata.namespace }, patch);
-    const workflow = kind.kind === 'Destination' ? await startDestinationReconcile(this.temporal, this.config, { name }) : undefined;
+    const updated = await this.store.patchLabels(
+      { kind: kind.kind, name, namespace: first?.metadata.namespace },
+      patch,
+    );
+    const workflow =
+      kind.kind === 'Destination'
+        ? await startDestinationReconcile(this.temporal, this.config, { name })
+        : undefined;
     return { labels: updated?.metadata.labels ?? {}, workflow };
   }
 
   /** Running Promise updates with their progress (from the workflows' `progress` query). */
-  async status(): Promise<{ workflowId: string; runId: string; progress?: UpdateProgress; error?: string }[]> {
-    const out: { workflowId: string; runId: string; progress?: UpdateProgress; error?: string }[] = [];
-    for await (const wf of this.temporal.workflow.list({ query: `WorkflowType = 'promiseUpdate' AND ExecutionStatus = 'Running'` })) {
+  async status(): Promise<
+    { workflowId: string; runId: string; progress?: UpdateProgress; error?: string }[]
+  > {
+    const out: { workflowId: string; runId: string; progress?: UpdateProgress; error?: string }[] =
+      [];
+    for await (const wf of this.temporal.workflow.list({
+      query: `WorkflowType = 'promiseUpdate' AND ExecutionStatus = 'Running'`,
+    })) {
       try {
-        const progress = await this.temporal.workflow.getHandle(wf.workflowId, wf.runId).query<UpdateProgress>('progress');
+        const progress = await this.temporal.workflow
+          .getHandle(wf.workflowId, wf.runId)
+          .query<UpdateProgress>('progress');
         out.push({ workflowId: wf.workflowId, runId: wf.runId, progress });
       } catch (err) {
         out.push({ workflowId: wf.workflowId, runId: wf.runId, error: (err as Error).message });
@@ -236,7 +304,10 @@ export class PromiseflowClient {
   }
 
   /** Waits for started workflows; a failed one is reported, never thrown. */
-  async waitFor(started: StartedWorkflow[], onProgress?: (label: string, progress: UpdateProgress) => void): Promise<WorkflowOutcome[]> {
+  async waitFor(
+    started: StartedWorkflow[],
+    onProgress?: (label: string, progress: UpdateProgress) => void,
+  ): Promise<WorkflowOutcome[]> {
     return Promise.all(
       started.map(async (s) => {
         let timer: NodeJS.Timeout | undefined;
@@ -251,7 +322,8 @@ export class PromiseflowClient {
         try {
           const result = await s.handle.result();
           const failedResources = (result as UpdateProgress | undefined)?.failed ?? 0;
-          if (onProgress && s.kind === 'promiseUpdate') onProgress(s.label, result as UpdateProgress);
+          if (onProgress && s.kind === 'promiseUpdate')
+            onProgress(s.label, result as UpdateProgress);
           return {
             label: s.label,
             workflowId: s.handle.workflowId,
@@ -260,7 +332,12 @@ export class PromiseflowClient {
             result,
           };
         } catch (err) {
-          return { label: s.label, workflowId: s.handle.workflowId, ok: false, message: deepestMessage(err) };
+          return {
+            label: s.label,
+            workflowId: s.handle.workflowId,
+            ok: false,
+            message: deepestMessage(err),
+          };
         } finally {
           if (timer) clearInterval(timer);
         }
@@ -270,7 +347,10 @@ export class PromiseflowClient {
 }
 
 function withNamespace(obj: KratixObject): KratixObject {
-  return { ...obj, metadata: { ...obj.metadata, namespace: obj.metadata.namespace ?? DEFAULT_NAMESPACE } };
+  return {
+    ...obj,
+    metadata: { ...obj.metadata, namespace: obj.metadata.namespace ?? DEFAULT_NAMESPACE },
+  };
 }
 
 export function deepestMessage(err: unknown): string {

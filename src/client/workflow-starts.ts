@@ -15,14 +15,23 @@ import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
  */
 export const workflowIds = {
   promiseUpdate: (promise: string) => `promise-update/${promise}`,
-  resourceReconcile: (promise: string, namespace: string, name: string) => `resource-reconcile/${promise}/${namespace}/${name}`,
+  resourceReconcile: (promise: string, namespace: string, name: string) =>
+    `resource-reconcile/${promise}/${namespace}/${name}`,
   destinationReconcile: (name: string) => `destination-reconcile/${name}`,
   workPlacementDelete: (key: string) => `workplacement-delete/${key}`,
 };
 
-export type StartedWorkflow = { kind: 'promiseUpdate' | 'resourceReconcile' | 'destinationReconcile' | 'workPlacementDelete'; handle: WorkflowHandle; label: string };
+export type StartedWorkflow = {
+  kind: 'promiseUpdate' | 'resourceReconcile' | 'destinationReconcile' | 'workPlacementDelete';
+  handle: WorkflowHandle;
+  label: string;
+};
 
-export async function startPromiseUpdate(client: Client, config: PromiseflowConfig, promise: KratixPromise): Promise<StartedWorkflow> {
+export async function startPromiseUpdate(
+  client: Client,
+  config: PromiseflowConfig,
+  promise: KratixPromise,
+): Promise<StartedWorkflow> {
   const input: PromiseUpdateInput = { promise, options: { concurrency: config.updateConcurrency } };
   const version = promiseVersion(promise);
   const handle = await client.workflow.start('promiseUpdate', {
@@ -39,7 +48,11 @@ export async function startPromiseUpdate(client: Client, config: PromiseflowConf
   return { kind: 'promiseUpdate', handle, label: `promise/${promise.metadata.name} (${version})` };
 }
 
-export async function startResourceReconcile(client: Client, config: PromiseflowConfig, input: ResourceReconcileInput): Promise<StartedWorkflow> {
+export async function startResourceReconcile(
+  client: Client,
+  config: PromiseflowConfig,
+  input: ResourceReconcileInput,
+): Promise<StartedWorkflow> {
   const handle = await client.workflow.start('resourceReconcile', {
     taskQueue: config.temporal.taskQueue,
     workflowId: workflowIds.resourceReconcile(input.promiseName, input.namespace, input.name),
@@ -48,10 +61,18 @@ export async function startResourceReconcile(client: Client, config: Promiseflow
     typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.promiseName, value: input.promiseName }],
     staticSummary: `Resource reconcile: ${input.promiseName} ${input.namespace}/${input.name} (${input.trigger ?? 'manual'})`,
   });
-  return { kind: 'resourceReconcile', handle, label: `${input.promiseName}/${input.namespace}/${input.name}` };
+  return {
+    kind: 'resourceReconcile',
+    handle,
+    label: `${input.promiseName}/${input.namespace}/${input.name}`,
+  };
 }
 
-export async function startDestinationReconcile(client: Client, config: PromiseflowConfig, input: DestinationReconcileInput): Promise<StartedWorkflow> {
+export async function startDestinationReconcile(
+  client: Client,
+  config: PromiseflowConfig,
+  input: DestinationReconcileInput,
+): Promise<StartedWorkflow> {
   const handle = await client.workflow.start('destinationReconcile', {
     taskQueue: config.temporal.taskQueue,
     workflowId: workflowIds.destinationReconcile(input.name),
@@ -62,7 +83,11 @@ export async function startDestinationReconcile(client: Client, config: Promisef
   return { kind: 'destinationReconcile', handle, label: `destination/${input.name}` };
 }
 
-export async function startWorkPlacementDelete(client: Client, config: PromiseflowConfig, names: string[]): Promise<StartedWorkflow> {
+export async function startWorkPlacementDelete(
+  client: Client,
+  config: PromiseflowConfig,
+  names: string[],
+): Promise<StartedWorkflow> {
   const key = names.length === 1 ? names[0]! : `${names.length}-placements-${Date.now()}`;
   const handle = await client.workflow.start('workPlacementDelete', {
     taskQueue: config.temporal.taskQueue,

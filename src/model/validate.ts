@@ -390,10 +390,8 @@ export function validateDestination(obj: unknown, file?: string): Destination {
     const mode = optOneOf(w, filepath.mode, 'spec.filepath.mode', FILEPATH_MODES);
     const filename = optStr(w, filepath.filename, 'spec.filepath.filename');
     if (filename !== undefined) relativePath(w, filename, 'spec.filepath.filename');
-    if (mode === 'aggregatedYAML' && filename === undefined) {
-      // Kratix writes the aggregate to this one file, so it cannot be left out.
-      fail(w, 'spec.filepath.filename', 'string (required when mode is aggregatedYAML)', MISSING);
-    }
+    // aggregatedYAML without a filename writes `aggregated.yaml` (model/paths.ts).
+    void mode;
   }
   return o as Destination;
 }
@@ -410,6 +408,19 @@ export function validateGitStateStore(obj: unknown, file?: string): GitStateStor
   secretRef(w, spec.secretRef, 'spec.secretRef');
   optOneOf(w, spec.authMethod, 'spec.authMethod', ['basicAuth', 'ssh']);
   return o as GitStateStore;
+}
+
+/** A user edits a ResourceBinding to pin (or unpin) the version its request runs at. */
+export function validateResourceBinding(obj: unknown, file?: string): KratixObject {
+  const [o, w] = platformHeader(obj, file, 'ResourceBinding');
+  const spec = map(w, o.spec, 'spec');
+  str(w, spec.version, 'spec.version');
+  const promiseRef = map(w, spec.promiseRef, 'spec.promiseRef');
+  dnsSubdomain(w, promiseRef.name, 'spec.promiseRef.name');
+  const resourceRef = map(w, spec.resourceRef, 'spec.resourceRef');
+  str(w, resourceRef.name, 'spec.resourceRef.name');
+  optStr(w, resourceRef.namespace, 'spec.resourceRef.namespace');
+  return o as KratixObject;
 }
 
 export function validateBucketStateStore(obj: unknown, file?: string): BucketStateStore {
@@ -838,6 +849,7 @@ const PLATFORM_VALIDATORS: Record<string, (obj: unknown, file?: string) => Krati
   Destination: validateDestination,
   GitStateStore: validateGitStateStore,
   BucketStateStore: validateBucketStateStore,
+  ResourceBinding: validateResourceBinding,
 };
 
 export interface ValidateContext {

@@ -38,7 +38,10 @@ export type ApplyResult = 'created' | 'configured' | 'unchanged';
 export interface PlatformStore {
   get<T extends StoredObject = KratixObject>(key: ObjectKey): Promise<T | undefined>;
   /** Stable order (namespace, name); pages with `limit`/`continue`. */
-  list<T extends StoredObject = KratixObject>(kind: string, options?: ListOptions): Promise<ListPage<T>>;
+  list<T extends StoredObject = KratixObject>(
+    kind: string,
+    options?: ListOptions,
+  ): Promise<ListPage<T>>;
   /**
    * Create, or replace labels/annotations/spec (and any other top-level field but status)
    * of an existing object. `metadata.generation` is bumped only when `spec` changes;
@@ -46,9 +49,15 @@ export interface PlatformStore {
    */
   apply<T extends StoredObject>(object: T): Promise<{ object: T; result: ApplyResult }>;
   /** Replace `status` wholesale; returns the stored object, or undefined if it is gone. */
-  updateStatus<T extends StoredObject = KratixObject>(key: ObjectKey, status: Record<string, unknown>): Promise<T | undefined>;
+  updateStatus<T extends StoredObject = KratixObject>(
+    key: ObjectKey,
+    status: Record<string, unknown>,
+  ): Promise<T | undefined>;
   /** Set labels (string) or remove them (null); returns the stored object. */
-  patchLabels<T extends StoredObject = KratixObject>(key: ObjectKey, labels: Record<string, string | null>): Promise<T | undefined>;
+  patchLabels<T extends StoredObject = KratixObject>(
+    key: ObjectKey,
+    labels: Record<string, string | null>,
+  ): Promise<T | undefined>;
   /** Returns true if something was deleted. */
   delete(key: ObjectKey): Promise<boolean>;
   close(): Promise<void>;

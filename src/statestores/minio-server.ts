@@ -143,6 +143,9 @@ export async function startMinio(options: StartMinioOptions): Promise<MinioServe
       });
       try {
         await client.send(new CreateBucketCommand({ Bucket: name }));
+      } catch (err) {
+        // Idempotent: a data dir reused across runs already has its buckets.
+        if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err;
       } finally {
         client.destroy();
       }

@@ -296,10 +296,13 @@ export class BucketStateStoreWriter implements StateStoreWriter {
     const e = (err ?? {}) as SdkError;
     const status = e.$metadata?.httpStatusCode;
     const name = e.name ?? '';
-    const detail = scrub(
-      `${name}${e.message && e.message !== name ? `: ${e.message}` : ''}`,
-      this.secrets,
-    );
+    // HEAD responses carry no error body: the SDK then says only "Unknown".
+    const detail =
+      name === 'Unknown' || name === 'UnknownError' || name === ''
+        ? status
+          ? `HTTP ${status}`
+          : ''
+        : scrub(`${name}${e.message && e.message !== name ? `: ${e.message}` : ''}`, this.secrets);
     if (name === 'NoSuchBucket' || (status === 404 && (name === 'NotFound' || name === '404'))) {
       return this.error(`bucket "${this.bucket}" does not exist at ${this.endpoint}`, false);
     }

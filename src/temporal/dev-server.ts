@@ -54,10 +54,21 @@ async function waitForPort(port: number, timeoutMs: number, isAlive: () => boole
 /** Starts the real Temporal dev server (`temporal server start-dev`) with Promiseflow's search attributes. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   if (!fs.existsSync(options.temporalBin)) {
-    throw new Error(`Temporal CLI not found at ${options.temporalBin}: run 'npm run setup' (scripts/setup.sh) first`);
+    throw new Error(
+      `Temporal CLI not found at ${options.temporalBin}: run 'npm run setup' (scripts/setup.sh) first`,
+    );
   }
   const port = options.port ?? (await freePort());
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'warn',
+  ];
   for (const sa of SEARCH_ATTRIBUTE_DEFINITIONS) args.push('--search-attribute', sa);
   if (options.dbFile) {
     fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });

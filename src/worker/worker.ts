@@ -14,7 +14,9 @@ import { StateStoreWriters } from '../statestores/registry';
 /** The workflows' entry: compiled JS under dist/, or the TypeScript source under tests. */
 function workflowsEntry(): string {
   const dir = path.join(__dirname, '..', 'workflows');
-  return fs.existsSync(path.join(dir, 'index.js')) ? path.join(dir, 'index.js') : path.join(dir, 'index.ts');
+  return fs.existsSync(path.join(dir, 'index.js'))
+    ? path.join(dir, 'index.js')
+    : path.join(dir, 'index.ts');
 }
 
 export interface WorkerHandle {
@@ -30,11 +32,18 @@ export interface WorkerPorts {
 }
 
 /** Adapters chosen here, at the edge: SQLite platform store and local pipeline runner by default. */
-export async function createPromiseflowWorker(config: PromiseflowConfig, logger: Logger, ports: WorkerPorts = {}): Promise<WorkerHandle> {
+export async function createPromiseflowWorker(
+  config: PromiseflowConfig,
+  logger: Logger,
+  ports: WorkerPorts = {},
+): Promise<WorkerHandle> {
   const store = ports.store ?? openSqlitePlatformStore(config.dataDir);
   const pipelineRunner =
     ports.pipelineRunner ??
-    new LocalPipelineRunner({ imageTable: await loadImageTable(config.imageTable), logger: (line) => logger.debug(line, 'pipeline output') });
+    new LocalPipelineRunner({
+      imageTable: await loadImageTable(config.imageTable),
+      logger: (line) => logger.debug(line, 'pipeline output'),
+    });
   const stateStores = new StateStoreWriters(path.join(config.dataDir, 'statestores'));
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({

@@ -1,4 +1,9 @@
-import { condition, continueAsNew, allHandlersFinished, setCurrentDetails } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  allHandlersFinished,
+  setCurrentDetails,
+} from '@temporalio/workflow';
 import { acts } from './activity-proxies';
 import { scheduleWork } from './scheduling';
 
@@ -17,7 +22,9 @@ const PAGE_SIZE = 50;
  * Work, so waiting work that now matches is written (no other action needed) and work
  * that no longer matches is flagged misplaced.
  */
-export async function destinationReconcile(input: DestinationReconcileInput): Promise<{ ready: boolean; message: string }> {
+export async function destinationReconcile(
+  input: DestinationReconcileInput,
+): Promise<{ ready: boolean; message: string }> {
   let readiness = { ready: true, message: 'not checked' };
   if (!input.skipReadiness) {
     setCurrentDetails(`Destination ${input.name}: checking state store`);
@@ -36,7 +43,11 @@ export async function destinationReconcile(input: DestinationReconcileInput): Pr
     cursor = page.cursor;
     if (cursor && scheduled >= WORKS_PER_RUN) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof destinationReconcile>({ name: input.name, cursor, skipReadiness: true });
+      await continueAsNew<typeof destinationReconcile>({
+        name: input.name,
+        cursor,
+        skipReadiness: true,
+      });
     }
   } while (cursor);
   return readiness;

@@ -1,4 +1,9 @@
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, TemporalFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  TemporalFailure,
+} from '@temporalio/workflow';
 
 /** The most specific readable message of a failure chain (activity → application). */
 export function failureMessage(err: unknown): string {
@@ -13,6 +18,7 @@ export function failureMessage(err: unknown): string {
 
 export function failureType(err: unknown): string | undefined {
   let current: unknown = err;
-  while (current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) current = current.cause;
+  while (current instanceof ActivityFailure || current instanceof ChildWorkflowFailure)
+    current = current.cause;
   return current instanceof ApplicationFailure ? (current.type ?? undefined) : undefined;
 }

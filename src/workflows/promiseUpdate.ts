@@ -29,7 +29,8 @@ export interface PromiseUpdateOptions {
   childrenPerRun?: number;
 }
 
-export type UpdatePhase = 'revision' | 'promise-pipelines' | 'dependencies' | 'resources' | 'done' | 'failed' | 'aborted';
+export type UpdatePhase =
+  'revision' | 'promise-pipelines' | 'dependencies' | 'resources' | 'done' | 'failed' | 'aborted';
 
 export interface UpdateProgress {
   promiseName: string;
@@ -81,7 +82,9 @@ function normaliseInput(raw: PromiseUpdateInput | KratixPromise): PromiseUpdateI
  * workflow, a bounded number at a time, paging through the platform store and
  * continuing-as-new so history stays bounded for fleets of any size.
  */
-export async function promiseUpdate(rawInput: PromiseUpdateInput | KratixPromise): Promise<UpdateProgress> {
+export async function promiseUpdate(
+  rawInput: PromiseUpdateInput | KratixPromise,
+): Promise<UpdateProgress> {
   const input = normaliseInput(rawInput);
   const options = { ...DEFAULT_UPDATE_OPTIONS, ...(input.options ?? {}) };
   let paused = false;
@@ -138,12 +141,18 @@ export async function promiseUpdate(rawInput: PromiseUpdateInput | KratixPromise
   } else {
     report('snapshotting PromiseRevision');
     try {
-      snapshot = await acts.snapshotPromiseRevision({ promise: input.promise, promiseName: input.promiseName });
+      snapshot = await acts.snapshotPromiseRevision({
+        promise: input.promise,
+        promiseName: input.promiseName,
+      });
     } catch (err) {
       if (isCancellation(err)) throw err;
       progress.phase = 'failed';
       report(failureMessage(err), true);
-      throw ApplicationFailure.nonRetryable(`Promise update refused: ${failureMessage(err)}`, 'PromiseUpdateFailed');
+      throw ApplicationFailure.nonRetryable(
+        `Promise update refused: ${failureMessage(err)}`,
+        'PromiseUpdateFailed',
+      );
     }
     progress.promiseName = snapshot.promiseName;
     progress.version = snapshot.version;
@@ -152,7 +161,10 @@ export async function promiseUpdate(rawInput: PromiseUpdateInput | KratixPromise
 
     // Promise configure workflow first: resources only start after it succeeded.
     progress.phase = 'promise-pipelines';
-    report(`running ${snapshot.promiseConfigurePipelines.length} Promise configure pipeline(s)`, true);
+    report(
+      `running ${snapshot.promiseConfigurePipelines.length} Promise configure pipeline(s)`,
+      true,
+    );
     try {
       for (let i = 0; i < snapshot.promiseConfigurePipelines.length; i++) {
         report(`running Promise configure pipeline ${snapshot.promiseConfigurePipelines[i]}`);
@@ -171,7 +183,12 @@ export async function promiseUpdate(rawInput: PromiseUpdateInput | KratixPromise
       throw ApplicationFailure.nonRetryable(message, 'PromiseConfigureFailed');
     }
     progress.phase = 'resources';
-    progress.total = (await acts.countResourcesForUpdate({ promiseName: snapshot.promiseName, version: snapshot.version })).count;
+    progress.total = (
+      await acts.countResourcesForUpdate({
+        promiseName: snapshot.promiseName,
+        version: snapshot.version,
+      })
+    ).count;
     report(`re-running ${progress.total} resource(s)`, true);
   }
 
@@ -186,14 +203,24 @@ export async function promiseUpdate(rawInput: PromiseUpdateInput | KratixPromise
     try {
       await executeChild(resourceReconcile, {
         workflowId: `${parentId}/${r.namespace}/${r.name}`,
-        args: [{ promiseName: snapshot.promiseName, namespace: r.namespace, name: r.name, trigger: 'promise-update' }],
+        args: [
+          {
+            promiseName: snapshot.promiseName,
+            namespace: r.namespace,
+            name: r.name,
+            trigger: 'promise-update',
+          },
+        ],
       });
       progress.done++;
     } catch (err) {
       if (isCancellation(err)) throw err;
       progress.failed++;
       if (progress.failures.length < MAX_RECORDED_FAILURES) {
-        progress.failures.push({ resource: `${r.namespace}/${r.name}`, message: failureMessage(err) });
+        progress.failures.push({
+          resource: `${r.namespace}/${r.name}`,
+          message: failureMessage(err),
+        });
       }
     } finally {
       progress.running--;
@@ -238,7 +265,12 @@ export async function promiseUpdate(rawInput: PromiseUpdateInput | KratixPromise
   if (abortReason) {
     progress.phase = 'aborted';
     report(`aborted: ${abortReason}`, true);
-    await acts.recordPromiseOutcome({ ...ref, succeeded: false, message: `Update to ${snapshot.version} aborted: ${abortReason}`, resources: counts });
+    await acts.recordPromiseOutcome({
+      ...ref,
+      succeeded: false,
+      message: `Update to ${snapshot.version} aborted: ${abortReason}`,
+      resources: counts,
+    });
   } else {
     progress.phase = 'done';
     const message = `Update to ${snapshot.version} complete: ${progress.done}/${progress.total} resource(s) reconciled, ${progress.failed} failed`;

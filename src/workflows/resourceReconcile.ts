@@ -1,4 +1,10 @@
-import { ApplicationFailure, defineQuery, isCancellation, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineQuery,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+} from '@temporalio/workflow';
 import type { ResourceRef, WorkRef } from '../activities';
 import { acts, pipelineActs } from './activity-proxies';
 import { failureMessage } from './failures';
@@ -33,8 +39,14 @@ export const RESOURCE_FAILURE_TYPE = 'ResourceReconcileFailed';
  * state-store writes → status. A failed pipeline is recorded on the request and its
  * ResourceBinding (UpgradeFailed) and fails this workflow without retrying in a loop.
  */
-export async function resourceReconcile(input: ResourceReconcileInput): Promise<ResourceReconcileResult> {
-  const ref: ResourceRef = { promiseName: input.promiseName, namespace: input.namespace, name: input.name };
+export async function resourceReconcile(
+  input: ResourceReconcileInput,
+): Promise<ResourceReconcileResult> {
+  const ref: ResourceRef = {
+    promiseName: input.promiseName,
+    namespace: input.namespace,
+    name: input.name,
+  };
   const state: ResourceReconcileState = { step: 'binding' };
   setHandler(resourceStateQuery, () => state);
   const label = `${input.promiseName} ${input.namespace}/${input.name}`;
@@ -55,8 +67,14 @@ export async function resourceReconcile(input: ResourceReconcileInput): Promise<
     const works: WorkRef[] = [];
     for (let i = 0; i < plan.pipelines.length; i++) {
       state.pipeline = plan.pipelines[i];
-      setCurrentDetails(`${label}: running pipeline ${state.pipeline} (${i + 1}/${plan.pipelines.length}) at ${version}`);
-      const result = await pipelineActs.runResourcePipeline({ ...ref, revisionName: plan.revisionName, pipelineIndex: i });
+      setCurrentDetails(
+        `${label}: running pipeline ${state.pipeline} (${i + 1}/${plan.pipelines.length}) at ${version}`,
+      );
+      const result = await pipelineActs.runResourcePipeline({
+        ...ref,
+        revisionName: plan.revisionName,
+        pipelineIndex: i,
+      });
       works.push(result.work);
     }
 
@@ -71,9 +89,16 @@ export async function resourceReconcile(input: ResourceReconcileInput): Promise<
     }
 
     state.step = 'status';
-    await acts.completeResourceReconcile({ ...ref, version, revisionName: plan.revisionName, generation: plan.generation });
+    await acts.completeResourceReconcile({
+      ...ref,
+      version,
+      revisionName: plan.revisionName,
+      generation: plan.generation,
+    });
     state.step = 'done';
-    setCurrentDetails(`${label}: reconciled at ${version}${unscheduledGroups ? ` (${unscheduledGroups} group(s) waiting for a Destination)` : ''}`);
+    setCurrentDetails(
+      `${label}: reconciled at ${version}${unscheduledGroups ? ` (${unscheduledGroups} group(s) waiting for a Destination)` : ''}`,
+    );
     return { outcome: 'reconciled', version, works, misplaced, unscheduledGroups };
   } catch (err) {
     if (isCancellation(err)) throw err;

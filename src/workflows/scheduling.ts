@@ -17,8 +17,15 @@ export async function scheduleWork(work: WorkRef): Promise<ScheduleSummary> {
   const ctx = await acts.loadSchedulingContext(work);
   if (!ctx) return { written: 0, misplaced: [], unscheduledGroups: 0 };
   const decision = decideSchedule(ctx.work, ctx.destinations, ctx.placements);
-  if (decision.targets.length > 0) await acts.writeWorkPlacements({ work, targets: decision.targets });
-  if (decision.misplaced.length > 0) await acts.markWorkPlacementsMisplaced({ names: decision.misplaced });
-  if (decision.unscheduled.length > 0) await acts.reportUnscheduled({ work, groups: decision.unscheduled });
-  return { written: decision.targets.length, misplaced: decision.misplaced, unscheduledGroups: decision.unscheduled.length };
+  if (decision.targets.length > 0)
+    await acts.writeWorkPlacements({ work, targets: decision.targets });
+  if (decision.misplaced.length > 0)
+    await acts.markWorkPlacementsMisplaced({ names: decision.misplaced });
+  if (decision.unscheduled.length > 0)
+    await acts.reportUnscheduled({ work, groups: decision.unscheduled });
+  return {
+    written: decision.targets.length,
+    misplaced: decision.misplaced,
+    unscheduledGroups: decision.unscheduled.length,
+  };
 }

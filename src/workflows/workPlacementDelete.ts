@@ -6,7 +6,9 @@ export interface WorkPlacementDeleteInput {
 }
 
 /** Deletes WorkPlacements and removes their files from the state stores (seed 000 clean-up). */
-export async function workPlacementDelete(input: WorkPlacementDeleteInput): Promise<{ deleted: string[] }> {
+export async function workPlacementDelete(
+  input: WorkPlacementDeleteInput,
+): Promise<{ deleted: string[] }> {
   setCurrentDetails(`deleting ${input.names.length} WorkPlacement(s)`);
   return acts.deleteWorkPlacements({ names: input.names });
 }

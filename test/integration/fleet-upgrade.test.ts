@@ -9,7 +9,9 @@ import type { TestPlatform } from '../support/platform';
 /** Reads a file from the state store's `main` branch through a fresh clone. */
 async function readStateStore(bareRepo: string, file: string): Promise<string | undefined> {
   const git = simpleGit();
-  const show = await git.raw(['--git-dir', bareRepo, 'show', `main:${file}`]).catch(() => undefined);
+  const show = await git
+    .raw(['--git-dir', bareRepo, 'show', `main:${file}`])
+    .catch(() => undefined);
   return show;
 }
 
@@ -25,7 +27,10 @@ describe('MongoDB fleet upgrade (seed 003)', () => {
     bareRepo = path.join(platform.dir, 'state.git');
     await simpleGit().init(true, [bareRepo, '--initial-branch=main']);
     const platformYaml = path.join(platform.dir, 'platform.yaml');
-    fs.writeFileSync(platformYaml, renderExample('examples/mongodb/platform.yaml', { STATE_STORE_URL: `file://${bareRepo}` }));
+    fs.writeFileSync(
+      platformYaml,
+      renderExample('examples/mongodb/platform.yaml', { STATE_STORE_URL: `file://${bareRepo}` }),
+    );
     const applied = await platform.cli(['apply', '-f', platformYaml, '--wait']);
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
@@ -54,11 +59,21 @@ describe('MongoDB fleet upgrade (seed 003)', () => {
     expect(before.stdout).toMatch(/mongo-v4\s+mongodb version: 4\.4\.23/);
     expect(before.stdout).toMatch(/mongo-v6\s+mongodb version: 6\.0\.10/);
     // Promise dependencies (the operator) went to worker-1 but not to the strict platform-cluster.
-    expect(await readStateStore(bareRepo, 'worker-1/dependencies/mongodb/promise-configure/5058f/mongodb-operator.yaml')).toContain(
-      'mongodb-kubernetes-operator',
-    );
-    expect(await readStateStore(bareRepo, 'platform-cluster/dependencies/mongodb/promise-configure/5058f/mongodb-operator.yaml')).toBeUndefined();
-    const commitsBefore = (await simpleGit().raw(['--git-dir', bareRepo, 'rev-list', '--count', 'main'])).trim();
+    expect(
+      await readStateStore(
+        bareRepo,
+        'worker-1/dependencies/mongodb/promise-configure/5058f/mongodb-operator.yaml',
+      ),
+    ).toContain('mongodb-kubernetes-operator');
+    expect(
+      await readStateStore(
+        bareRepo,
+        'platform-cluster/dependencies/mongodb/promise-configure/5058f/mongodb-operator.yaml',
+      ),
+    ).toBeUndefined();
+    const commitsBefore = (
+      await simpleGit().raw(['--git-dir', bareRepo, 'rev-list', '--count', 'main'])
+    ).trim();
 
     // The upgrade: apply the Promise with the pipeline image bumped to v0.2.0.
     const upgrade = await platform.cli(['apply', '-f', example('promise-v0.2.0.yaml'), '--wait']);
@@ -86,7 +101,9 @@ describe('MongoDB fleet upgrade (seed 003)', () => {
       'promise-update/mongodb/default/mongo-v6',
     ]);
     // ...but unchanged output (mongo-v6) made no commit: 2 instance commits + nothing else.
-    const commitsAfter = (await simpleGit().raw(['--git-dir', bareRepo, 'rev-list', '--count', 'main'])).trim();
+    const commitsAfter = (
+      await simpleGit().raw(['--git-dir', bareRepo, 'rev-list', '--count', 'main'])
+    ).trim();
     expect(Number(commitsAfter) - Number(commitsBefore)).toBe(2);
 
     // Revisions: both versions, only v0.2.0 latest.
@@ -94,7 +111,11 @@ describe('MongoDB fleet upgrade (seed 003)', () => {
     expect(revisions.stdout).toMatch(/mongodb-v0\.1\.0\s+(v0\.1\.0)?\s*\n/);
     expect(revisions.stdout).toMatch(/mongodb-v0\.2\.0\s+true/);
     const bindings = await platform.client.get('resourcebindings');
-    expect(bindings.items.map((b) => b.status?.lastAppliedVersion)).toEqual(['v0.2.0', 'v0.2.0', 'v0.2.0']);
+    expect(bindings.items.map((b) => b.status?.lastAppliedVersion)).toEqual([
+      'v0.2.0',
+      'v0.2.0',
+      'v0.2.0',
+    ]);
   });
 
   it('refuses a request that does not match the Promise API, naming file, object, field and reason', async () => {

@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { PromiseflowClient } from '../../src/client/platform-client';
 import { PROJECT_ROOT, resolveConfig } from '../../src/config';
@@ -11,11 +10,11 @@ import type { PromiseflowConfig } from '../../src/config';
 import { createLogger } from '../../src/logging';
 import { openSqlitePlatformStore } from '../../src/platform/sqlite';
 import { connectClient } from '../../src/temporal/client';
+import { installTemporalRuntime } from '../../src/worker/runtime';
 import { createPromiseflowWorker } from '../../src/worker/worker';
 import type { WorkerHandle } from '../../src/worker/worker';
 
 const exec = promisify(execFile);
-let runtimeInstalled = false;
 
 export interface TestPlatform {
   config: PromiseflowConfig;
@@ -32,10 +31,7 @@ export interface TestPlatform {
  * dev server, and a real worker running in this process.
  */
 export async function startTestPlatform(name: string): Promise<TestPlatform> {
-  if (!runtimeInstalled) {
-    Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
-    runtimeInstalled = true;
-  }
+  installTemporalRuntime('WARN');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `promiseflow-${name}-`));
   const config = resolveConfig({
     dataDir: path.join(dir, 'data'),
@@ -61,7 +57,11 @@ export async function startTestPlatform(name: string): Promise<TestPlatform> {
         PROMISEFLOW_TEMPORAL_ADDRESS: config.temporal.address,
         PROMISEFLOW_TASK_QUEUE: config.temporal.taskQueue,
       };
-      const child = exec(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'promiseflow'), ...args], { env, cwd: dir });
+      const child = exec(
+        process.execPath,
+        [path.join(PROJECT_ROOT, 'bin', 'promiseflow'), ...args],
+        { env, cwd: dir },
+      );
       if (input !== undefined) {
         child.child.stdin?.end(input);
       }

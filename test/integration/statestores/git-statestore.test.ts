@@ -155,11 +155,17 @@ describe('GitStateStoreWriter over file://', () => {
 
   it('two writers with separate clones writing concurrently lose nothing', async () => {
     const { bare, url } = await freshRepo();
-    const a = createStateStoreWriter(gitStore(url), undefined, {
+    let retries = 0;
+    const logger = { debug: () => retries++, warn: () => undefined };
+    const a = new GitStateStoreWriter({
+      store: gitStore(url),
       cacheDir: path.join(work, 'cc-a'),
+      logger,
     });
-    const b = createStateStoreWriter(gitStore(url), undefined, {
+    const b = new GitStateStoreWriter({
+      store: gitStore(url),
       cacheDir: path.join(work, 'cc-b'),
+      logger,
     });
     const rounds = 6;
     await Promise.all([
@@ -178,8 +184,44 @@ describe('GitStateStoreWriter over file://', () => {
     expect(messages).toHaveLength(2 * rounds);
     expect(new Set(messages).size).toBe(2 * rounds);
     expect(await filesAt(bare)).toHaveLength(2 * rounds * 2);
+    console.log(`concurrent writers: ${retries} rejected pushes retried`);
     await a.close();
     await b.close();
+  });
+
+  it('retries a rejected push from a fresh fetch', async () => {
+    const { bare, url, cacheDir } = await freshRepo();
+    // The remote refuses the first two pushes (as if another writer had won the race).
+    const countFile = path.join(work, `hook-count-${counter}`);
+    await writeFile(
+      path.join(bare, 'hooks', 'pre-receive'),
+      `#!/bin/sh\nn=$(cat ${countFile} 2>/dev/null || echo 0)\necho $((n+1)) > ${countFile}\n[ "$n" -ge 2 ]\n`,
+    );
+    await chmod(path.join(bare, 'hooks', 'pre-receive'), 0o755);
+    const rejected: unknown[] = [];
+    const logger = { debug: (o: unknown) => rejected.push(o), warn: () => undefined };
+    const writer = new GitStateStoreWriter({ store: gitStore(url), cacheDir, logger });
+    const res = await writer.update({
+      message: 'Update from: retry',
+      replaceDirs: [files('r', 2)],
+    });
+    expect(res.changed).toBe(true);
+    expect(rejected).toHaveLength(2);
+    expect(await commitMessages(bare)).toEqual(['Update from: retry']);
+
+    // A remote that never accepts gives up after maxPushAttempts with a clear message.
+    await writeFile(path.join(bare, 'hooks', 'pre-receive'), '#!/bin/sh\nexit 1\n');
+    const stubborn = new GitStateStoreWriter({
+      store: gitStore(url),
+      cacheDir,
+      maxPushAttempts: 3,
+    });
+    await expect(
+      stubborn.update({ message: 'never', writeFiles: [{ path: 'n', content: 'n' }] }),
+    ).rejects.toThrow(
+      /still rejected after 3 attempts: git push failed: .*pre-receive hook declined/,
+    );
+    expect(await commitMessages(bare)).toEqual(['Update from: retry']);
   });
 
   it('two writers sharing one cacheDir in one process serialise on the clone', async () => {
