@@ -85,7 +85,21 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(options.temporalBin, args, { stdio: ['ignore', out, out], detached: true });
   let exited = false;
-  child.once('exit', () => (exited = true));
+  // The server runs in its own process group; never leave it behind when we exit.
+  const killOnExit = () => {
+    if (!exited) {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => {
+    exited = true;
+    process.removeListener('exit', killOnExit);
+  });
   await waitForPort(port, 60_000, () => !exited);
   // The frontend accepts connections a moment before the namespace is ready.
   await new Promise((r) => setTimeout(r, 500));
