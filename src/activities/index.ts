@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps';
+import { createDeletionActivities } from './deletion';
 import { createDestinationActivities } from './destination';
 import { createPromiseActivities } from './promise';
 import { createResourceActivities } from './resource';
@@ -9,6 +10,8 @@ export { FAILURE } from './deps';
 export type { PromiseSnapshot, PromiseRef } from './promise';
 export type { ResourcePlan, ResourceRef } from './resource';
 export type { SchedulingContext } from './scheduling';
+export type { DeletePlan } from './deletion';
+export { LATEST_REVISION_DELETE_REFUSED } from './deletion';
 export type { PipelineWorkResult, WorkRef } from './works';
 
 /** Every activity, built over injected ports (Temporal samples' factory pattern). */
@@ -18,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createResourceActivities(deps),
     ...createSchedulingActivities(deps),
     ...createDestinationActivities(deps),
+    ...createDeletionActivities(deps),
   };
 }
 

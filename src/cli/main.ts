@@ -184,14 +184,13 @@ export function buildProgram(): Command {
         if (!name && !opts.selector)
           throw new InvalidInputError({ field: 'NAME', expected: 'a name or -l SELECTOR' });
         await withClient(program, async (client) => {
-          const { deleted, workflow } = await client.delete(kind, {
+          const { deleted, workflows } = await client.delete(kind, {
             name,
             labelSelector: opts.selector,
           });
           for (const d of deleted) process.stdout.write(`${kind} "${d}" deleted\n`);
           if (deleted.length === 0) process.stderr.write(`No ${kind} found.\n`);
-          if (opts.wait && workflow && !(await waitAndReport(client, [workflow])))
-            process.exitCode = 1;
+          if (opts.wait && !(await waitAndReport(client, workflows))) process.exitCode = 1;
         });
       },
     );

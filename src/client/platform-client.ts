@@ -7,6 +7,7 @@ import { toLabelRequirements } from '../model/selectors';
 import type { KratixObject, KratixPromise, StateStore } from '../model/types';
 import { DEFAULT_NAMESPACE } from '../model/types';
 import { crdOf, validateObject } from '../model/validate';
+import { LATEST_REVISION_DELETE_REFUSED } from '../activities/deletion';
 import type { PlatformStore } from '../platform/store';
 import type { UpdateProgress } from '../workflows/promiseUpdate';
 import type { KindInfo } from './kinds';
@@ -14,7 +15,10 @@ import { PLATFORM_KINDS, resolveKind, resourceKinds } from './kinds';
 import type { StartedWorkflow } from './workflow-starts';
 import {
   startDestinationReconcile,
+  startPromiseDelete,
+  startPromiseRevisionDelete,
   startPromiseUpdate,
+  startResourceDelete,
   startResourceReconcile,
   startWorkPlacementDelete,
 } from './workflow-starts';
@@ -223,34 +227,59 @@ export class PromiseflowClient {
     return { kind, items: filtered };
   }
 
-  /** Deletes by name or selector. WorkPlacements go through a workflow that removes their files. */
+  /**
+   * Deletes by name or selector. Everything with files or pipelines behind it goes through a
+   * workflow (WorkPlacements, resource requests, Promises, PromiseRevisions).
+   */
   async delete(
     kindArg: string,
     options: { name?: string; labelSelector?: string; namespace?: string },
-  ): Promise<{ deleted: string[]; workflow?: StartedWorkflow }> {
+  ): Promise<{ deleted: string[]; workflows: StartedWorkflow[] }> {
     const { kind, items } = await this.get(kindArg, options);
     const names = items.map((i) => i.metadata.name);
+    if (names.length === 0) return { deleted: [], workflows: [] };
+    const workflows: StartedWorkflow[] = [];
     if (kind.kind === 'WorkPlacement') {
-      if (names.length === 0) return { deleted: [] };
-      return {
-        deleted: names,
-        workflow: await startWorkPlacementDelete(this.temporal, this.config, names),
-      };
-    }
-    if (['Destination', 'GitStateStore', 'BucketStateStore', 'Secret'].includes(kind.kind)) {
-      for (const i of items)
+      workflows.push(await startWorkPlacementDelete(this.temporal, this.config, names));
+    } else if (kind.kind === 'PromiseRevision') {
+      const latest = items.find((i) => i.metadata.labels?.[LABELS.latestRevision] === 'true');
+      if (latest) {
+        throw new InvalidInputError({
+          object: `PromiseRevision "${latest.metadata.name}"`,
+          expected: `a non-latest revision (${LATEST_REVISION_DELETE_REFUSED}; delete the Promise instead)`,
+          got: `${LABELS.latestRevision}=true`,
+        });
+      }
+      for (const n of names)
+        workflows.push(await startPromiseRevisionDelete(this.temporal, this.config, n));
+    } else if (kind.kind === 'Promise') {
+      for (const n of names)
+        workflows.push(await startPromiseDelete(this.temporal, this.config, n));
+    } else if (kind.promiseName) {
+      for (const i of items) {
+        const ref = {
+          promiseName: kind.promiseName,
+          namespace: i.metadata.namespace ?? DEFAULT_NAMESPACE,
+          name: i.metadata.name,
+        };
+        workflows.push(await startResourceDelete(this.temporal, this.config, ref));
+      }
+    } else if (['Destination', 'GitStateStore', 'BucketStateStore', 'Secret'].includes(kind.kind)) {
+      for (const i of items) {
         await this.store.delete({
           kind: kind.kind,
           name: i.metadata.name,
           namespace: i.metadata.namespace,
         });
-      return { deleted: names };
+      }
+    } else {
+      throw new InvalidInputError({
+        field: 'KIND',
+        expected: 'a kind that can be deleted (works and resourcebindings follow their owners)',
+        got: kindArg,
+      });
     }
-    throw new InvalidInputError({
-      field: 'KIND',
-      expected: 'workplacements, destinations, gitstatestores, bucketstatestores or secrets',
-      got: kindArg,
-    });
+    return { deleted: names, workflows };
   }
 
   /** `label destination NAME k=v k2-`: labels change scheduling, so the Destination is reconciled. */

@@ -19,10 +19,21 @@ export const workflowIds = {
     `resource-reconcile/${promise}/${namespace}/${name}`,
   destinationReconcile: (name: string) => `destination-reconcile/${name}`,
   workPlacementDelete: (key: string) => `workplacement-delete/${key}`,
+  resourceDelete: (promise: string, namespace: string, name: string) =>
+    `resource-delete/${promise}/${namespace}/${name}`,
+  promiseDelete: (promise: string) => `promise-delete/${promise}`,
+  promiseRevisionDelete: (name: string) => `promiserevision-delete/${name}`,
 };
 
 export type StartedWorkflow = {
-  kind: 'promiseUpdate' | 'resourceReconcile' | 'destinationReconcile' | 'workPlacementDelete';
+  kind:
+    | 'promiseUpdate'
+    | 'resourceReconcile'
+    | 'destinationReconcile'
+    | 'workPlacementDelete'
+    | 'resourceDelete'
+    | 'promiseDelete'
+    | 'promiseRevisionDelete';
   handle: WorkflowHandle;
   label: string;
 };
@@ -97,4 +108,64 @@ export async function startWorkPlacementDelete(
     staticSummary: `Delete WorkPlacements: ${names.join(', ')}`,
   });
   return { kind: 'workPlacementDelete', handle, label: `workplacements (${names.length})` };
+}
+
+/** Deletions run once per object: a second `delete` while one runs joins it. */
+async function startDelete(
+  client: Client,
+  config: PromiseflowConfig,
+  kind: 'resourceDelete' | 'promiseDelete' | 'promiseRevisionDelete',
+  workflowId: string,
+  input: object,
+  label: string,
+): Promise<StartedWorkflow> {
+  const handle = await client.workflow.start(kind, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    args: [input],
+    staticSummary: `Delete ${label}`,
+  });
+  return { kind, handle, label };
+}
+
+export function startResourceDelete(
+  client: Client,
+  config: PromiseflowConfig,
+  ref: { promiseName: string; namespace: string; name: string },
+) {
+  return startDelete(
+    client,
+    config,
+    'resourceDelete',
+    workflowIds.resourceDelete(ref.promiseName, ref.namespace, ref.name),
+    ref,
+    `${ref.promiseName}/${ref.namespace}/${ref.name}`,
+  );
+}
+
+export function startPromiseDelete(client: Client, config: PromiseflowConfig, promiseName: string) {
+  return startDelete(
+    client,
+    config,
+    'promiseDelete',
+    workflowIds.promiseDelete(promiseName),
+    { promiseName, concurrency: config.updateConcurrency },
+    `promise/${promiseName}`,
+  );
+}
+
+export function startPromiseRevisionDelete(
+  client: Client,
+  config: PromiseflowConfig,
+  name: string,
+) {
+  return startDelete(
+    client,
+    config,
+    'promiseRevisionDelete',
+    workflowIds.promiseRevisionDelete(name),
+    { name },
+    `promiserevision/${name}`,
+  );
 }

@@ -82,7 +82,7 @@ export function effectiveMatchLabels(selectors: SchedulingSelectors): Record<str
       if (!(k in fromPromise)) merged[k] = v;
     }
   }
-  return { ...merged, ...fromPromise };
+  return { ...fromPromise, ...merged, ...Object.fromEntries(selectors.resource.flatMap((r) => Object.entries(r.matchLabels ?? {}))) };
 }
 
 export function destinationMatches(
@@ -137,10 +137,16 @@ export function decideSchedule(
       unscheduled.push({ groupId: group.id, destinationSelectors: group.destinationSelectors });
     }
     for (const d of chosen) {
+      // One placement per (group, Destination): reuse the existing one's name, even when the
+      // number of groups changed the default name or it was flagged misplaced. A second
+      // placement over the same files would be "misplaced", and deleting it would remove
+      // files still in use.
+      const same = existing.find((p) => p.groupId === group.id && p.destination === d.name);
       targets.push({
         groupId: group.id,
         destination: d.name,
-        placementName: workPlacementName(work.name, group.id, d.name, work.groups.length),
+        placementName:
+          same?.name ?? workPlacementName(work.name, group.id, d.name, work.groups.length),
       });
     }
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
@@ -39,6 +39,9 @@ export interface GitStateStoreWriterOptions {
 }
 
 const DEFAULT_AUTHOR = { name: 'kratix', email: 'kratix@kratix.io' };
+
+/** Clones whose work tree may hold files not in HEAD (an update failed before committing). */
+const dirtyClones = new Set<string>();
 
 /** In-process locks per clone directory: writers sharing a clone take turns. */
 const cloneLocks = new Map<string, Promise<unknown>>();
@@ -172,8 +175,33 @@ export class GitStateStoreWriter implements StateStoreWriter {
     return this.locked(async (git) => {
       for (let attempt = 1; ; attempt++) {
         const remoteExists = await this.syncToRemote(git);
-        await this.apply(plan);
-        await this.run(git, ['add', '-A', '-f']);
+        dirtyClones.add(this.repoDir);
+        try {
+          await this.apply(plan);
+        } catch (err) {
+          // e.g. a file where the batch needs a directory: the batch itself is wrong.
+          throw new StateStoreError(
+            'GitStateStore',
+            this.name,
+            `cannot apply the batch: ${(err as Error).message.replace(this.repoDir + path.sep, '')}`,
+            false,
+          );
+        }
+        // Note: simple-git adds ~50 ms to any git command that prints nothing, so the common
+        // path uses verbose flags and commands that always print (write-tree, rev-parse).
+        await this.run(git, ['add', '-A', '-f', '-v']);
+        const unchanged = () => {
+          // The index now equals HEAD: the work tree holds nothing HEAD does not.
+          dirtyClones.delete(this.repoDir);
+          return { changed: false, filesWritten: 0, filesDeleted: 0 };
+        };
+        if (remoteExists) {
+          const [tree, headTree] = await Promise.all([
+            this.run(git, ['write-tree']),
+            this.run(git, ['rev-parse', 'HEAD^{tree}']),
+          ]);
+          if (tree.trim() === headTree.trim()) return unchanged();
+        }
         const diff = await this.run(git, ['diff', '--cached', '--name-status', '--no-renames']);
         let filesWritten = 0;
         let filesDeleted = 0;
@@ -181,11 +209,12 @@ export class GitStateStoreWriter implements StateStoreWriter {
           if (line.startsWith('D')) filesDeleted++;
           else if (line.trim() !== '') filesWritten++;
         }
-        if (filesWritten + filesDeleted === 0)
-          return { changed: false, filesWritten, filesDeleted };
-        await this.run(git, ['commit', '-q', '--no-verify', '-m', batch.message || 'Update']);
+        if (filesWritten + filesDeleted === 0) return unchanged();
+        await this.run(git, ['commit', '--no-verify', '-m', batch.message || 'Update']);
+        // Everything written is in HEAD now; checking out the remote later removes it cleanly.
+        dirtyClones.delete(this.repoDir);
         try {
-          await this.run(git, ['push', '-q', 'origin', `HEAD:refs/heads/${this.branch}`]);
+          await this.run(git, ['push', 'origin', `HEAD:refs/heads/${this.branch}`]);
         } catch (err) {
           const e = this.toStateStoreError(err, 'push');
           // Someone else pushed first (or created the branch): redo everything on top.
@@ -289,11 +318,27 @@ export class GitStateStoreWriter implements StateStoreWriter {
           if (entry !== '.git') await rm(abs(entry), { recursive: true, force: true });
         }
       } else {
+        await unlinkSymlinkParents(rel);
         await rm(abs(rel), { recursive: true, force: true });
       }
     };
+    // The repository's content is not ours to trust: a committed symlink on the way to a
+    // path would make us write or delete outside the clone. Such links become directories.
+    const unlinkSymlinkParents = async (rel: string) => {
+      let cur = this.repoDir;
+      for (const part of rel.split('/').slice(0, -1)) {
+        cur = path.join(cur, part);
+        const st = await lstat(cur).catch(() => undefined);
+        if (!st) return;
+        if (st.isSymbolicLink()) await rm(cur, { force: true });
+      }
+    };
     const write = async (f: { path: string; content: string }) => {
+      await unlinkSymlinkParents(f.path);
       await mkdir(path.dirname(abs(f.path)), { recursive: true });
+      // rm first so a symlink at the target itself is replaced, not followed.
+      const st = await lstat(abs(f.path)).catch(() => undefined);
+      if (st?.isSymbolicLink()) await rm(abs(f.path), { force: true });
       await writeFile(abs(f.path), f.content);
     };
     for (const d of plan.replaceDirs) {
@@ -309,7 +354,7 @@ export class GitStateStoreWriter implements StateStoreWriter {
     try {
       await this.run(git, [
         'fetch',
-        '-q',
+        '-v',
         '--no-tags',
         'origin',
         `+refs/heads/${this.branch}:${this.remoteRef}`,
@@ -329,13 +374,18 @@ export class GitStateStoreWriter implements StateStoreWriter {
   private async syncToRemote(git: SimpleGit): Promise<boolean> {
     const exists = await this.fetch(git);
     if (exists) {
-      await this.run(git, ['checkout', '-q', '-f', '-B', this.branch, this.remoteRef]);
+      await this.run(git, ['checkout', '-f', '--no-track', '-B', this.branch, this.remoteRef]);
     } else {
       await this.run(git, ['symbolic-ref', 'HEAD', `refs/heads/${this.branch}`]);
       await this.run(git, ['update-ref', '-d', `refs/heads/${this.branch}`]);
       await this.run(git, ['read-tree', '--empty']);
     }
-    await this.run(git, ['clean', '-q', '-ffdx']);
+    // Untracked leftovers exist only after an update failed before committing (or on a
+    // new branch, where everything became untracked).
+    if (!exists || dirtyClones.has(this.repoDir)) {
+      await this.run(git, ['clean', '-ffdx']);
+      dirtyClones.delete(this.repoDir);
+    }
     return exists;
   }
 
@@ -356,6 +406,8 @@ export class GitStateStoreWriter implements StateStoreWriter {
       // lock, so any index.lock here is stale.
       await rm(path.join(this.repoDir, '.git', 'index.lock'), { force: true });
       if (!this.initialised) {
+        // A clone left by an earlier process may hold anything.
+        dirtyClones.add(this.repoDir);
         if (!existsSync(path.join(this.repoDir, '.git', 'HEAD'))) {
           await this.run(git, ['init', '-q']);
         }

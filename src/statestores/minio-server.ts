@@ -101,7 +101,12 @@ export async function startMinio(options: StartMinioOptions): Promise<MinioServe
     }),
   );
 
+  // Never outlive the process that started us (a failed test run would leak servers).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
   const stop = async () => {
+    process.removeListener('exit', killOnExit);
     if (exited !== undefined) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -183,12 +183,14 @@ export async function promiseUpdate(
       throw ApplicationFailure.nonRetryable(message, 'PromiseConfigureFailed');
     }
     progress.phase = 'resources';
-    progress.total = (
-      await acts.countResourcesForUpdate({
-        promiseName: snapshot.promiseName,
-        version: snapshot.version,
-      })
-    ).count;
+    progress.total = snapshot.resourceKind
+      ? (
+          await acts.countResourcesForUpdate({
+            promiseName: snapshot.promiseName,
+            version: snapshot.version,
+          })
+        ).count
+      : 0;
     report(`re-running ${progress.total} resource(s)`, true);
   }
 
@@ -228,8 +230,9 @@ export async function promiseUpdate(
     }
   }
 
+  // A Promise without an API (dependencies only) has no resources to re-run.
   for (;;) {
-    if (abortReason) break;
+    if (abortReason || !snapshot.resourceKind) break;
     const page = await acts.listResourcesForUpdate({
       promiseName: snapshot.promiseName,
       version: snapshot.version,

@@ -1,4 +1,5 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +128,59 @@ describe('GitStateStoreWriter over file://', () => {
     expect(del).toMatchObject({ changed: true, filesWritten: 0, filesDeleted: 2 });
     expect(await filesAt(bare)).toEqual(['res/a/file-0.yaml']);
     expect((await commitMessages(bare))[0]).toBe('Delete from: w1');
+    await writer.close();
+  });
+
+  it('a batch that fails half-way leaves nothing behind for the next update', async () => {
+    const { bare, url, cacheDir } = await freshRepo();
+    const writer = createStateStoreWriter(gitStore(url), undefined, { cacheDir });
+    await writer.update({ message: 'one', writeFiles: [{ path: 'keep.yaml', content: 'k' }] });
+    // `keep.yaml/sub` needs a directory where a file is: fails after `half/a` was written.
+    const err = await writer
+      .update({
+        message: 'bad',
+        replaceDirs: [{ dir: 'half', files: [{ path: 'a', content: 'a' }] }],
+        writeFiles: [{ path: 'keep.yaml/sub', content: 's' }],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StateStoreError);
+    expect((err as StateStoreError).message).toMatch(/cannot apply the batch/);
+    await writer.update({ message: 'two', writeFiles: [{ path: 'other.yaml', content: 'o' }] });
+    expect(await filesAt(bare)).toEqual(['keep.yaml', 'other.yaml']);
+    expect(await commitMessages(bare)).toEqual(['two', 'one']);
+    await writer.close();
+  });
+
+  it('never follows symlinks committed to the repository', async () => {
+    const { bare, url, cacheDir } = await freshRepo();
+    const outside = path.join(work, `outside-${counter}`);
+    await mkdir(outside, { recursive: true });
+    await writeFile(path.join(outside, 'victim.txt'), 'untouched\n');
+    const clone = path.join(work, `links-${counter}`);
+    await git(['clone', '-q', url, clone]);
+    await git(['checkout', '-q', '-b', 'main'], clone);
+    await symlink(outside, path.join(clone, 'linkdir'));
+    await symlink(outside, path.join(clone, 'linkdir2'));
+    await symlink(path.join(outside, 'victim.txt'), path.join(clone, 'link.txt'));
+    await git(['add', '-A'], clone);
+    await git(['commit', '-q', '-m', 'links'], clone);
+    await git(['push', '-q', 'origin', 'main'], clone);
+
+    const writer = createStateStoreWriter(gitStore(url), undefined, { cacheDir });
+    await writer.update({
+      message: 'Update from: links',
+      replaceDirs: [{ dir: 'linkdir', files: [{ path: 'victim.txt', content: 'replaced' }] }],
+      writeFiles: [
+        { path: 'link.txt', content: 'plain file now' },
+        { path: 'linkdir2/new.txt', content: 'inside' },
+      ],
+      deletePaths: ['linkdir/other'],
+    });
+    expect(await readFile(path.join(outside, 'victim.txt'), 'utf8')).toBe('untouched\n');
+    expect(await fileAt(bare, 'linkdir/victim.txt')).toBe('replaced');
+    expect(await fileAt(bare, 'link.txt')).toBe('plain file now');
+    expect(await fileAt(bare, 'linkdir2/new.txt')).toBe('inside');
+    expect(existsSync(path.join(outside, 'new.txt'))).toBe(false);
     await writer.close();
   });
 

@@ -1,0 +1,33 @@
+import { setCurrentDetails } from '@temporalio/workflow';
+import type { ResourceRef } from '../activities';
+import { acts, pipelineActs } from './activity-proxies';
+
+export type ResourceDeleteInput = ResourceRef;
+
+/**
+ * Deleting a resource request: its `workflows.resource.delete` pipelines run, then every
+ * WorkPlacement of its Works is removed with its files ("Delete from: …"), then its Works,
+ * ResourceBinding and the request itself.
+ */
+export async function resourceDelete(
+  input: ResourceDeleteInput,
+): Promise<{ deleted: boolean; placements: string[] }> {
+  const label = `${input.promiseName} ${input.namespace}/${input.name}`;
+  setCurrentDetails(`${label}: planning delete`);
+  const plan = await acts.planResourceDelete(input);
+  for (let i = 0; i < plan.deletePipelines.length; i++) {
+    setCurrentDetails(`${label}: running delete pipeline ${plan.deletePipelines[i]}`);
+    await pipelineActs.runResourceDeletePipeline({
+      ...input,
+      revisionName: plan.revisionName,
+      pipelineIndex: i,
+    });
+  }
+  if (plan.placements.length > 0) {
+    setCurrentDetails(`${label}: removing ${plan.placements.length} placement(s) and their files`);
+    await acts.deleteWorkPlacements({ names: plan.placements });
+  }
+  await acts.deleteResourceObjects(input);
+  setCurrentDetails(`${label}: deleted`);
+  return { deleted: plan.exists, placements: plan.placements };
+}

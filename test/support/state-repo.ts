@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { simpleGit } from 'simple-git';
+
+/**
+ * Read-only views of what the engine wrote: a bare Git state store (its `main` branch)
+ * and the worker's JSON-lines log file.
+ */
+export interface StateRepo {
+  dir: string;
+  url: string;
+  /** Every file path on the branch, sorted; [] before the first commit. */
+  files(prefix?: string): Promise<string[]>;
+  /** A file's content on the branch, or undefined when it is not there. */
+  read(file: string): Promise<string | undefined>;
+  /** Commit subjects, newest first (only those touching `pathspec` if given). */
+  commits(pathspec?: string): Promise<string[]>;
+}
+
+export async function createStateRepo(dir: string, branch = 'main'): Promise<StateRepo> {
+  await simpleGit().init(true, [dir, `--initial-branch=${branch}`]);
+  const raw = (args: string[]) => simpleGit().raw(['--git-dir', dir, ...args]);
+  const hasBranch = async () =>
+    (
+      await raw(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]).catch(() => '')
+    ).trim() !== '';
+  return {
+    dir,
+    url: `file://${dir}`,
+    async files(prefix = '') {
+      if (!(await hasBranch())) return [];
+      const out = await raw(['ls-tree', '-r', '--name-only', `refs/heads/${branch}`]);
+      return out
+        .split('\n')
+        .filter((f) => f !== '' && f.startsWith(prefix))
+        .sort();
+    },
+    async read(file) {
+      if (!(await hasBranch())) return undefined;
+      return raw(['show', `refs/heads/${branch}:${file}`]).catch(() => undefined);
+    },
+    async commits(pathspec) {
+      if (!(await hasBranch())) return [];
+      const out = await raw([
+        'log',
+        '--format=%s',
+        `refs/heads/${branch}`,
+        '--',
+        ...(pathspec ? [pathspec] : []),
+      ]);
+      return out.split('\n').filter((l) => l !== '');
+    },
+  };
+}
+
+/** `<id5>` of a workload-group directory: the first 5 hex chars of md5 (`.` → 5058f). */
+export function groupId5(directory: string): string {
+  return createHash('md5').update(directory).digest('hex').slice(0, 5);
+}
+
+/** The worker log's JSON lines whose `msg` is exactly `msg`, oldest first. */
+export function logLinesWithMessage(logFile: string, msg: string): Record<string, unknown>[] {
+  if (!fs.existsSync(logFile)) return [];
+  return fs
+    .readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(msg))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((o) => o.msg === msg);
+}
