@@ -247,7 +247,7 @@ export function createSchedulingActivities(deps: ActivityDeps) {
     /** Misplaced placements keep their files and are not updated any more (seed 000). */
     async markWorkPlacementsMisplaced(input: { names: string[] }): Promise<void> {
       return guarded(async () => {
-        for (const name of input.names.slice(input.names.length)) {
+        for (const name of input.names) {
           const key = { kind: 'WorkPlacement', name, namespace: SYSTEM_NAMESPACE };
           await deps.store.patchLabels(key, {
             [LABELS.misplaced]: 'true',

@@ -82,7 +82,7 @@ export function effectiveMatchLabels(selectors: SchedulingSelectors): Record<str
       if (!(k in fromPromise)) merged[k] = v;
     }
   }
-  return { ...fromPromise, ...merged, ...Object.fromEntries(selectors.resource.flatMap((r) => Object.entries(r.matchLabels ?? {}))) };
+  return { ...merged, ...fromPromise };
 }
 
 export function destinationMatches(
