@@ -1,4 +1,5 @@
 import { CONDITION, REASON, setCondition } from '../model/conditions';
+import { destinationCheckFiles } from '../model/paths';
 import type { Condition, Destination } from '../model/types';
 import type { ActivityDeps } from './deps';
 import { activityLogger, guarded, nowIso } from './deps';
@@ -24,7 +25,12 @@ export function createDestinationActivities(deps: ActivityDeps) {
         try {
           const { store, secret } = await stateStoreOf(deps, destination);
           storeKey = { kind: store.kind, name: store.metadata.name };
-          await deps.stateStores.forStore(store, secret).validatePermissions();
+          const writer = deps.stateStores.forStore(store, secret);
+          await writer.validatePermissions();
+          await writer.update({
+            message: `Update from: ${input.name} (Destination check documents)`,
+            writeFiles: destinationCheckFiles(destination, store),
+          });
         } catch (err) {
           ready = false;
           message = err instanceof Error ? err.message : String(err);

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { BucketStateStore, GitStateStore, Secret } from '../model/types';
 import { GitStateStoreWriter } from '../statestores/git';
-import { defaultMinioBinary, startMinio } from '../statestores/minio-server';
+import { defaultMinioBinary, startMinio } from '../servers/minio';
 import { BucketStateStoreWriter } from '../statestores/s3';
 import type { FileToWrite } from '../statestores/writer';
 

@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Command, Option } from 'commander';
-import { simpleGit } from 'simple-git';
 import { PromiseflowClient } from '../client/platform-client';
 import type { StartedWorkflow } from '../client/workflow-starts';
 import { logFile, PROJECT_ROOT, resolveConfig } from '../config';
@@ -15,6 +14,8 @@ import { freePort, startDevServer } from '../temporal/dev-server';
 import { installTemporalRuntime } from '../worker/runtime';
 import { createPromiseflowWorker } from '../worker/worker';
 import { formatTable } from '../cli/output';
+import { provisionStateStore, STATE_STORE_BACKENDS } from '../servers/state-store-backends';
+import type { ProvisionedStateStore, StateStoreBackend } from '../servers/state-store-backends';
 
 /**
  * The main job on embedded defaults: the seeds' MongoDB fleet upgrade, end to end, on a
@@ -43,6 +44,14 @@ async function main(): Promise<number> {
       '--keep-running',
       'leave the Temporal server (and Web UI) and the worker running at the end',
     )
+    .addOption(
+      new Option(
+        '--state-store <backend>',
+        'where Destinations write: a local bare repo, Git over HTTPS, or S3 (MinIO)',
+      )
+        .choices(STATE_STORE_BACKENDS)
+        .default(process.env.PROMISEFLOW_DEMO_STATE_STORE ?? 'git'),
+    )
     .option(
       '--record-histories <dir>',
       'save every workflow history as JSON (fixtures for the replay test)',
@@ -53,7 +62,12 @@ async function main(): Promise<number> {
       ),
     )
     .parse(process.argv)
-    .opts<{ keepRunning?: boolean; dataDir: string; recordHistories?: string }>();
+    .opts<{
+      keepRunning?: boolean;
+      dataDir: string;
+      recordHistories?: string;
+      stateStore: StateStoreBackend;
+    }>();
   const keepRunning =
     opts.keepRunning === true || process.env.PROMISEFLOW_DEMO_KEEP_RUNNING === '1';
 
@@ -109,15 +123,15 @@ async function main(): Promise<number> {
     say(formatTable(info, items, false).replace(/^/gm, '  '));
   }
 
-  const stateRepo = path.join(opts.dataDir, 'state-store.git');
   let exitCode = 0;
+  let stateStore: ProvisionedStateStore | undefined;
   try {
-    say('▶ registering Destinations platform-cluster and worker-1 on a Git state store');
-    await simpleGit().init(true, [stateRepo, '--initial-branch=main']);
-    const platformYaml = fs
-      .readFileSync(path.join(PROJECT_ROOT, 'examples/mongodb/platform.yaml'), 'utf8')
-      .replaceAll('${STATE_STORE_URL}', `file://${stateRepo}`);
-    await apply('examples/mongodb/platform.yaml', platformYaml);
+    say(
+      `▶ registering Destinations platform-cluster and worker-1 on a state store (${opts.stateStore})`,
+    );
+    stateStore = await provisionStateStore(opts.stateStore, path.join(opts.dataDir, 'state-store'));
+    say(`  state store: ${stateStore.location}`);
+    await apply('examples/mongodb/platform.yaml', stateStore.platformYaml);
 
     say('▶ installing the MongoDB Promise (pipeline image mongodb-configure-pipeline:v0.1.0)');
     await apply('examples/mongodb/promise.yaml');
@@ -133,13 +147,10 @@ async function main(): Promise<number> {
     await show('promiserevisions');
     say('$ promiseflow get mongodbs');
     await show('mongodbs');
-    say(`\nState store ${stateRepo} (branch main):`);
-    const git = simpleGit();
+    say(`\nState store ${stateStore.location}:`);
     for (const [name, version] of Object.entries(EXPECTED)) {
       const file = `worker-1/resources/default/mongodb/${name}/instance-configure/5058f/mongodb-instance.yaml`;
-      const content = await git
-        .raw(['--git-dir', stateRepo, 'show', `main:${file}`])
-        .catch(() => '');
+      const content = (await stateStore.read(file)) ?? '';
       const found = /version:\s*"?([\d.]+)/.exec(content)?.[1] ?? 'missing';
       const ok = found === version;
       if (!ok) exitCode = 1;
@@ -150,8 +161,9 @@ async function main(): Promise<number> {
       const want = EXPECTED[r.metadata.name as keyof typeof EXPECTED];
       if (want && r.status?.message !== `mongodb version: ${want}`) exitCode = 1;
     }
-    const log = await git.raw(['--git-dir', stateRepo, 'log', '--format=  %h %s', 'main']);
-    say(`\nCommits:\n${log}`);
+    const commits = await stateStore.history();
+    if (commits.length > 0)
+      say(`\nCommits (newest first):\n${commits.map((c) => `  ${c}`).join('\n')}\n`);
     say(
       'Workflows (temporal workflow describe --workflow-id ID --address ' + server.address + '):',
     );
@@ -186,6 +198,7 @@ async function main(): Promise<number> {
   await running;
   await temporal.close();
   await store.close();
+  await stateStore?.stop();
   await server.stop();
   return exitCode;
 }

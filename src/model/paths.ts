@@ -58,3 +58,23 @@ export function nestedPlacementDirectory(
 }
 
 export { joinPath };
+
+/**
+ * The documents Kratix writes when a Destination is registered, so a GitOps agent (and
+ * an operator) can see the Destination is wired up: a Namespace under dependencies/ and a
+ * ConfigMap under resources/ (both at the root in `none` mode).
+ */
+export function destinationCheckFiles(destination: Destination, stateStore: StateStore): { path: string; content: string }[] {
+  const base = destinationBasePath(destination, stateStore);
+  const nested = (destination.spec?.filepath?.mode ?? 'nestedByMetadata') !== 'none';
+  return [
+    {
+      path: joinPath(base, nested ? 'dependencies' : '', 'kratix-canary-namespace.yaml'),
+      content: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: kratix-worker-system\n',
+    },
+    {
+      path: joinPath(base, nested ? 'resources' : '', 'kratix-canary-configmap.yaml'),
+      content: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kratix-info\n  namespace: kratix-worker-system\ndata:\n  destination: ${destination.metadata.name}\n`,
+    },
+  ];
+}

@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { freePort } from '../servers/ports';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../workflows/search-attributes';
+
+export { freePort };
 
 export interface DevServer {
   address: string;
@@ -19,18 +22,6 @@ export interface DevServerOptions {
   uiPort?: number;
   headless?: boolean;
   logFile?: string;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, timeoutMs: number, isAlive: () => boolean): Promise<void> {

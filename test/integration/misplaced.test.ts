@@ -69,20 +69,20 @@ describe('Misplaced workloads: the namespace Promise moved from dev to prod (see
 
     devBytes = await repo.read(depsFile('dev-cluster-1'));
     expect(devBytes).toMatch(/kind: Namespace\s+metadata:\s+name: foo/);
-    expect(await repo.files('prod-cluster-1/')).toEqual([]);
+    expect(await repo.workloads('prod-cluster-1/')).toEqual([]);
     expect(Object.keys(await placements())).toEqual(['dev-cluster-1']);
   });
 
   it('writes bar to prod after the update to environment=prod, leaves foo on dev byte-for-byte and labels its WorkPlacement misplaced and misscheduled', async () => {
-    const devCommits = await repo.commits('dev-cluster-1');
+    const devCommits = await repo.commits('dev-cluster-1/dependencies');
     await applyWait(platform, example('promise-prod.yaml'));
 
     expect(await repo.read(depsFile('prod-cluster-1'))).toMatch(
       /kind: Namespace\s+metadata:\s+name: bar/,
     );
     expect(await repo.read(depsFile('dev-cluster-1'))).toBe(devBytes);
-    expect(await repo.files('dev-cluster-1/')).toEqual([depsFile('dev-cluster-1')]);
-    expect(await repo.commits('dev-cluster-1')).toEqual(devCommits);
+    expect(await repo.workloads('dev-cluster-1/')).toEqual([depsFile('dev-cluster-1')]);
+    expect(await repo.commits('dev-cluster-1/dependencies')).toEqual(devCommits);
 
     const byDestination = await placements();
     expect(byDestination['dev-cluster-1']?.metadata.labels).toMatchObject({
@@ -95,12 +95,12 @@ describe('Misplaced workloads: the namespace Promise moved from dev to prod (see
   });
 
   it('does not update the misplaced files on a later update', async () => {
-    const devCommits = await repo.commits('dev-cluster-1');
+    const devCommits = await repo.commits('dev-cluster-1/dependencies');
     await applyWait(platform, example('promise-prod-baz.yaml'));
 
     expect(await repo.read(depsFile('prod-cluster-1'))).toMatch(/name: baz/);
     expect(await repo.read(depsFile('dev-cluster-1'))).toBe(devBytes);
-    expect(await repo.commits('dev-cluster-1')).toEqual(devCommits);
+    expect(await repo.commits('dev-cluster-1/dependencies')).toEqual(devCommits);
     expect((await placements())['dev-cluster-1']?.metadata.labels).toMatchObject({
       'kratix.io/misscheduled': 'true',
     });
@@ -144,7 +144,7 @@ describe('Misplaced workloads: the namespace Promise moved from dev to prod (see
     ]);
     expect(out).toContain(`"${devName}" deleted`);
 
-    expect(await repo.files('dev-cluster-1/')).toEqual([]);
+    expect(await repo.workloads('dev-cluster-1/')).toEqual([]);
     expect((await repo.commits())[0]).toBe(`Delete from: ${devName}`);
     expect(await repo.read(depsFile('prod-cluster-1'))).toBe(prodBytes);
     expect(Object.keys(await placements())).toEqual(['prod-cluster-1']);

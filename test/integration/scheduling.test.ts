@@ -67,7 +67,7 @@ describe('Scheduling Promises: the elastic-cloud walk-through (seed 004)', () =>
     const out = await applyWait(platform, rendered(platform, repo, example('promise.yaml')));
     expect(out).toContain('promise/elastic-cloud created');
 
-    expect(await repo.files('worker-1/')).toEqual([]);
+    expect(await repo.workloads('worker-1/')).toEqual([]);
     // kubectl logs ... | grep --max-count 1 "no Destinations can be selected for scheduling"
     const [first] = unschedulableLines(platform);
     expect(JSON.stringify(first)).toBe(
@@ -78,7 +78,7 @@ describe('Scheduling Promises: the elastic-cloud walk-through (seed 004)', () =>
   it('writes the dependencies to worker-1 once it is labelled environment=dev, with no other action', async () => {
     await cliOk(platform, ['label', 'destination', 'worker-1', 'environment=dev', '--wait']);
 
-    const files = await repo.files('worker-1/');
+    const files = await repo.workloads('worker-1/');
     expect(files).toEqual([
       'worker-1/dependencies/elastic-cloud/5058f/static/elastic-cloud-dependencies.yaml',
     ]);
@@ -97,7 +97,7 @@ describe('Scheduling Promises: the elastic-cloud walk-through (seed 004)', () =>
     );
     expect(out).toContain('elasticcloud/default/example created');
 
-    expect(await repo.files('worker-1/resources/')).toEqual([]);
+    expect(await repo.workloads('worker-1/resources/')).toEqual([]);
     // kubectl logs ... | tac | grep --max-count 1 "no Destinations can be selected for scheduling"
     const lines = unschedulableLines(platform);
     expect(lines.length).toBeGreaterThan(before);
@@ -109,7 +109,7 @@ describe('Scheduling Promises: the elastic-cloud walk-through (seed 004)', () =>
   it('schedules the waiting request to worker-1 once it is labelled pvCapacity=large, with no other action', async () => {
     await cliOk(platform, ['label', 'destination', 'worker-1', 'pvCapacity=large', '--wait']);
 
-    expect(await repo.files('worker-1/resources/')).toEqual([
+    expect(await repo.workloads('worker-1/resources/')).toEqual([
       `${resourceDir}beats.yaml`,
       `${resourceDir}elasticsearch.yaml`,
       `${resourceDir}kibana.yaml`,
@@ -129,7 +129,7 @@ describe('Scheduling rules (SPEC §5)', () => {
     `${destination}/resources/default/webapp/shop/webapp-configure/${groupId5(directory)}/`;
   /** Destinations holding the root output (deployment.yaml) of the `shop` instance. */
   const shopRootOn = async () =>
-    (await repo.files())
+    (await repo.workloads())
       .filter((f) =>
         f.endsWith('/resources/default/webapp/shop/webapp-configure/5058f/deployment.yaml'),
       )
@@ -155,7 +155,7 @@ describe('Scheduling rules (SPEC §5)', () => {
     const file = 'dependencies/shared-config/5058f/static/shared-config-dependencies.yaml';
     for (const d of ['dev-1', 'dev-2', 'prod-1'])
       expect(await repo.read(`${d}/${file}`), d).toContain('platform-shared-config');
-    expect(await repo.files('strict-1/')).toEqual([]);
+    expect(await repo.workloads('strict-1/')).toEqual([]);
   });
 
   it('sends dependencies to EVERY Destination matching the Promise selectors, a strict one included', async () => {
@@ -175,11 +175,11 @@ describe('Scheduling rules (SPEC §5)', () => {
     expect(on).toHaveLength(1);
     expect(['dev-1', 'dev-2']).toContain(on[0]);
     expect(await repo.read(`${shopDir(on[0]!)}deployment.yaml`)).toContain('image: nginx:1.25');
-    expect(await repo.files('prod-1/resources/')).toEqual([]);
-    expect(await repo.files('strict-1/resources/')).toEqual([]);
+    expect(await repo.workloads('prod-1/resources/')).toEqual([]);
+    expect(await repo.workloads('strict-1/resources/')).toEqual([]);
 
     // The `monitoring/` directory has its own selectors (role=monitoring): no Destination yet.
-    expect((await repo.files()).filter((f) => f.includes('servicemonitor'))).toEqual([]);
+    expect((await repo.workloads()).filter((f) => f.includes('servicemonitor'))).toEqual([]);
     expect(JSON.stringify(unschedulableLines(platform).at(-1))).toBe(
       '{"promise":[{"target":{"matchLabels":{"environment":"dev"}}}],"resource":[{"target":{"matchLabels":{"role":"monitoring"}}}]}',
     );
@@ -194,14 +194,14 @@ describe('Scheduling rules (SPEC §5)', () => {
     // The `monitoring/` directory lands on monitoring-1, under the <id5> of `monitoring`.
     const monitoringDir = shopDir('monitoring-1', 'monitoring');
     expect(groupId5('monitoring')).not.toBe('5058f');
-    expect(await repo.files('monitoring-1/resources/')).toEqual([
+    expect(await repo.workloads('monitoring-1/resources/')).toEqual([
       `${monitoringDir}servicemonitor.yaml`,
     ]);
     expect(await repo.read(`${monitoringDir}servicemonitor.yaml`)).toContain(
       'kind: ServiceMonitor',
     );
     // Nowhere else, and the root output is not duplicated onto the new Destinations.
-    expect((await repo.files()).filter((f) => f.includes('servicemonitor'))).toHaveLength(1);
+    expect((await repo.workloads()).filter((f) => f.includes('servicemonitor'))).toHaveLength(1);
     expect(await shopRootOn()).toEqual([home]);
     // The new dev Destinations get the dependencies of every Promise that matches them.
     for (const d of ['monitoring-1', 'dev-3']) {

@@ -1,8 +1,8 @@
 // The starter lives in src so the bench (built from src only) can use it too.
 export {
   startMinio,
-  freePort,
   defaultMinioBinary,
   type MinioServer,
   type StartMinioOptions,
-} from '../../src/statestores/minio-server';
+} from '../../src/servers/minio';
+export { freePort } from '../../src/servers/ports';

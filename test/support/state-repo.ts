@@ -11,6 +11,11 @@ export interface StateRepo {
   url: string;
   /** Every file path on the branch, sorted; [] before the first commit. */
   files(prefix?: string): Promise<string[]>;
+  /**
+   * Like `files`, without the check documents every Destination gets when it is registered
+   * (`kratix-canary-*.yaml`): only what Promises and resources put there.
+   */
+  workloads(prefix?: string): Promise<string[]>;
   /** A file's content on the branch, or undefined when it is not there. */
   read(file: string): Promise<string | undefined>;
   /** Commit subjects, newest first (only those touching `pathspec` if given). */
@@ -24,16 +29,20 @@ export async function createStateRepo(dir: string, branch = 'main'): Promise<Sta
     (
       await raw(['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]).catch(() => '')
     ).trim() !== '';
+  const files = async (prefix = ''): Promise<string[]> => {
+    if (!(await hasBranch())) return [];
+    const out = await raw(['ls-tree', '-r', '--name-only', `refs/heads/${branch}`]);
+    return out
+      .split('\n')
+      .filter((f) => f !== '' && f.startsWith(prefix))
+      .sort();
+  };
   return {
     dir,
     url: `file://${dir}`,
-    async files(prefix = '') {
-      if (!(await hasBranch())) return [];
-      const out = await raw(['ls-tree', '-r', '--name-only', `refs/heads/${branch}`]);
-      return out
-        .split('\n')
-        .filter((f) => f !== '' && f.startsWith(prefix))
-        .sort();
+    files,
+    async workloads(prefix = '') {
+      return (await files(prefix)).filter((f) => !/(^|\/)kratix-canary-[^/]*$/.test(f));
     },
     async read(file) {
       if (!(await hasBranch())) return undefined;

@@ -49,9 +49,10 @@ const placed = (
 
 describe('effectiveMatchLabels', () => {
   it('adds workflow selectors to the Promise selectors', () => {
-    expect(effectiveMatchLabels(sel([{ environment: 'dev' }], [{ pvCapacity: 'large' }]))).toEqual(
-      { environment: 'dev', pvCapacity: 'large' },
-    );
+    expect(effectiveMatchLabels(sel([{ environment: 'dev' }], [{ pvCapacity: 'large' }]))).toEqual({
+      environment: 'dev',
+      pvCapacity: 'large',
+    });
   });
 
   it('never lets a workflow selector override a key the Promise sets', () => {
@@ -111,11 +112,7 @@ describe('decideSchedule', () => {
       [prod, dev2, strict, dev1],
       [],
     );
-    expect(d.targets.map((t) => t.placementName)).toEqual([
-      'w.dev-1',
-      'w.dev-2',
-      'w.strict-1',
-    ]);
+    expect(d.targets.map((t) => t.placementName)).toEqual(['w.dev-1', 'w.dev-2', 'w.strict-1']);
     expect(d.misplaced).toEqual([]);
     expect(d.unscheduled).toEqual([]);
   });

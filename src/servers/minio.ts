@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { freePort } from './ports';
 
 /**
  * A throw-away MinIO server on 127.0.0.1 for tests, the demo and the bench. Lives in src
@@ -35,20 +35,6 @@ export function defaultMinioBinary(): string {
   if (process.env.MINIO_BIN) return process.env.MINIO_BIN;
   const cache = process.env.PROMISEFLOW_CACHE_DIR ?? path.join(homedir(), '.cache', 'promiseflow');
   return path.join(cache, 'bin', 'minio');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export async function startMinio(options: StartMinioOptions): Promise<MinioServer> {
