@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Promiseflow needs on a fresh machine, reusing what is cached:
-#   - npm packages (npm ci when node_modules is missing or older than package-lock.json)
+#   - npm packages (when node_modules is missing or older than package-lock.json)
 #   - the Temporal CLI (dev server + Web UI), built from Go modules into ~/.cache/promiseflow/bin
 #   - MinIO (S3 state store server), built the same way
 # Safe to run again: each step is skipped when its result is already there.
@@ -21,8 +21,10 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_version.h ]; 
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm packages (npm ci)"
-  npm ci --no-fund --no-audit >&2
+  log "installing npm packages"
+  # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages out of
+  # the lock file, and `npm ci` then refuses it. Versions still come from the lock.
+  npm install --no-fund --no-audit >&2
 fi
 
 go_install() { # name module@version

@@ -71,13 +71,29 @@ export function asActivityFailure(err: unknown): unknown {
   return err;
 }
 
+/**
+ * Runs an activity body: failures mapped for Temporal (see asActivityFailure), and a
+ * heartbeat every few seconds so a worker that dies mid-activity is noticed within the
+ * heartbeat timeout instead of the whole start-to-close timeout.
+ */
 export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    ctx = undefined; // called outside an activity (tests, tools)
+  }
+  const timer = ctx ? setInterval(() => ctx!.heartbeat(), HEARTBEAT_INTERVAL_MS) : undefined;
   try {
     return await fn();
   } catch (err) {
     throw asActivityFailure(err);
+  } finally {
+    if (timer) clearInterval(timer);
   }
 }
+
+const HEARTBEAT_INTERVAL_MS = 2_000;
 
 export function notFound(what: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`${what} not found`, FAILURE.notFound);

@@ -181,6 +181,14 @@ async function main(): Promise<number> {
   }
 
   if (opts.recordHistories && exitCode === 0) {
+    // Exercise the remaining workflow types so every one has a history to replay.
+    const deletions = [
+      ...(await client.delete('workplacements', { labelSelector: 'kratix.io/resource-name=mongo-v6' })).workflows,
+      ...(await client.delete('promiserevisions', { name: 'mongodb-v0.1.0' })).workflows,
+    ];
+    await client.waitFor(deletions);
+    await client.waitFor((await client.delete('mongodbs', { name: 'mongo-v5' })).workflows);
+    await client.waitFor((await client.delete('promises', { name: 'mongodb' })).workflows);
     const saved = await recordHistories(temporal.client, opts.recordHistories);
     say(`\nSaved ${saved} workflow histories to ${opts.recordHistories}`);
   }
@@ -210,7 +218,11 @@ async function recordHistories(client: Client, dir: string): Promise<number> {
   for await (const wf of client.workflow.list({ query: `ExecutionStatus != 'Running'` })) {
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     const file = `${wf.type}-${wf.workflowId.replace(/[^a-zA-Z0-9.-]+/g, '_')}-${wf.runId}.json`;
-    fs.writeFileSync(path.join(dir, file), historyToJSON(history));
+    // The workflow id is part of what replays (child ids derive from it).
+    fs.writeFileSync(
+      path.join(dir, file),
+      `{"workflowId":${JSON.stringify(wf.workflowId)},"history":${historyToJSON(history)}}\n`,
+    );
     n++;
   }
   return n;

@@ -2,8 +2,10 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /** Platform-store and state-store work: quick, retried with backoff on I/O failures. */
+// Activities heartbeat every 2 s (activities/deps.ts): a dead worker is noticed in 15 s.
 export const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
@@ -15,6 +17,7 @@ export const acts = proxyActivities<Activities>({
 /** Pipelines run containers: longer timeout, few retries (a failing container is final). */
 export const pipelineActs = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

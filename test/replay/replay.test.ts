@@ -21,17 +21,20 @@ describe('workflow replay', () => {
     const types = new Set(files.map((f) => f.split('-')[0]));
     expect([...types].sort()).toEqual([
       'destinationReconcile',
+      'promiseDelete',
+      'promiseRevisionDelete',
       'promiseUpdate',
+      'resourceDelete',
       'resourceReconcile',
+      'workPlacementDelete',
     ]);
   });
 
   it('replays every recorded history without a determinism error', async () => {
     installTemporalRuntime('WARN');
-    const histories = files.map((f) => ({
-      workflowId: f,
-      history: JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as object,
-    }));
+    const histories = files.map(
+      (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { workflowId: string; history: object },
+    );
     const results: ReplayResult[] = [];
     for await (const result of Worker.runReplayHistories(
       { workflowsPath: path.join(__dirname, '..', '..', 'src', 'workflows', 'index.ts') },

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +24,8 @@ export interface TestPlatform {
   client: PromiseflowClient;
   /** Runs the real CLI (`bin/promiseflow`, compiled by `npm test`) as a user would. */
   cli(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }>;
+  /** A worker as a separate process (`promiseflow worker`), e.g. to kill it mid-update. */
+  spawnWorker(): ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -30,7 +33,10 @@ export interface TestPlatform {
  * A fresh platform per test file: its own data directory and task queue on the shared
  * dev server, and a real worker running in this process.
  */
-export async function startTestPlatform(name: string): Promise<TestPlatform> {
+export async function startTestPlatform(
+  name: string,
+  options: { inProcessWorker?: boolean } = {},
+): Promise<TestPlatform> {
   installTemporalRuntime('WARN');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `promiseflow-${name}-`));
   const config = resolveConfig({
@@ -40,23 +46,32 @@ export async function startTestPlatform(name: string): Promise<TestPlatform> {
   });
   const logFile = path.join(dir, 'worker.log');
   const logger = createLogger({ file: logFile, level: 'debug' });
-  const worker: WorkerHandle = await createPromiseflowWorker(config, logger);
-  const running = worker.run();
+  const worker: WorkerHandle | undefined =
+    options.inProcessWorker === false ? undefined : await createPromiseflowWorker(config, logger);
+  const running = worker?.run();
   const store = openSqlitePlatformStore(config.dataDir);
   const temporal = await connectClient(config);
   const client = new PromiseflowClient(config, store, temporal.client);
+  const env = {
+    ...process.env,
+    PROMISEFLOW_DATA_DIR: config.dataDir,
+    PROMISEFLOW_TEMPORAL_ADDRESS: config.temporal.address,
+    PROMISEFLOW_TASK_QUEUE: config.temporal.taskQueue,
+  };
   return {
     config,
     dir,
     logFile,
     client,
+    spawnWorker() {
+      const out = fs.openSync(path.join(dir, 'worker-process.log'), 'a');
+      return spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'promiseflow'), 'worker'], {
+        env,
+        cwd: dir,
+        stdio: ['ignore', out, out],
+      });
+    },
     async cli(args, input) {
-      const env = {
-        ...process.env,
-        PROMISEFLOW_DATA_DIR: config.dataDir,
-        PROMISEFLOW_TEMPORAL_ADDRESS: config.temporal.address,
-        PROMISEFLOW_TASK_QUEUE: config.temporal.taskQueue,
-      };
       const child = exec(
         process.execPath,
         [path.join(PROJECT_ROOT, 'bin', 'promiseflow'), ...args],
@@ -74,7 +89,7 @@ export async function startTestPlatform(name: string): Promise<TestPlatform> {
       }
     },
     async stop() {
-      await worker.shutdown();
+      await worker?.shutdown();
       await running;
       await temporal.close();
       await store.close();
