@@ -1,6 +1,7 @@
 import { CONDITION, REASON, setCondition } from '../model/conditions';
 import { LABELS } from '../model/labels';
-import { nestedPlacementDirectory } from '../model/paths';
+import { filepathMode } from '../model/paths';
+import { aggregatedFile, mergeBatch, placementFiles } from './placement-files';
 import type {
   DestinationCandidate,
   ExistingPlacement,
@@ -138,11 +139,18 @@ export function createSchedulingActivities(deps: ActivityDeps) {
         const work = await deps.store.get<Work>({ kind: 'Work', ...input.work });
         if (!work?.spec) throw notFound(`Work "${input.work.namespace}/${input.work.name}"`);
         const log = activityLogger(deps, { work: input.work.name, promise: work.spec.promiseName });
-        type Pending = { target: PlacementTarget; dir: string; digest: string };
-        const byStore = new Map<
-          string,
-          { store: StateStore; secret?: Secret; items: Pending[]; batch: UpdateBatch }
-        >();
+        type Pending = { target: PlacementTarget; paths: string[]; digest: string };
+        type StoreEntry = {
+          store: StateStore;
+          secret?: Secret;
+          items: Pending[];
+          batch: UpdateBatch;
+          aggregated: Map<
+            string,
+            { destination: Destination; overrides: Map<string, string[] | null> }
+          >;
+        };
+        const byStore = new Map<string, StoreEntry>();
         for (const target of input.targets) {
           const destination = await deps.store.get<Destination>({
             kind: 'Destination',
@@ -154,19 +162,48 @@ export function createSchedulingActivities(deps: ActivityDeps) {
             throw notFound(`workload group ${target.groupId} of Work "${input.work.name}"`);
           const { store, secret } = await stateStoreOf(deps, destination);
           const key = `${store.kind}/${store.metadata.name}`;
-          const entry = byStore.get(key) ?? {
+          const entry: StoreEntry = byStore.get(key) ?? {
             store,
             secret,
             items: [],
-            batch: { message: '', replaceDirs: [] },
+            batch: { message: '' },
+            aggregated: new Map(),
           };
-          const dir = nestedPlacementDirectory(destination, store, work.spec, group.id);
-          entry.batch.replaceDirs!.push({
-            dir,
-            files: group.workloads.map((w) => ({ path: w.filepath, content: w.content })),
+          const previous = await deps.store.get<WorkPlacement>({
+            kind: 'WorkPlacement',
+            name: target.placementName,
+            namespace: SYSTEM_NAMESPACE,
           });
-          entry.items.push({ target, dir, digest: group.digest });
+          const files = placementFiles(
+            destination,
+            store,
+            work,
+            group,
+            target.placementName,
+            previous,
+          );
+          mergeBatch(entry.batch, files.batch);
+          if (filepathMode(destination) === 'aggregatedYAML') {
+            const agg = entry.aggregated.get(destination.metadata.name) ?? {
+              destination,
+              overrides: new Map(),
+            };
+            agg.overrides.set(
+              target.placementName,
+              group.workloads.map((w) => w.content),
+            );
+            entry.aggregated.set(destination.metadata.name, agg);
+          }
+          entry.items.push({ target, paths: files.paths, digest: group.digest });
           byStore.set(key, entry);
+        }
+        for (const entry of byStore.values()) {
+          for (const { destination, overrides } of entry.aggregated.values()) {
+            mergeBatch(entry.batch, {
+              message: '',
+              writeFiles: [await aggregatedFile(deps, destination, entry.store, overrides)],
+            });
+          }
         }
         let changed = 0;
         for (const entry of byStore.values()) {
@@ -205,7 +242,7 @@ export function createSchedulingActivities(deps: ActivityDeps) {
                 promiseName: work.spec.promiseName,
                 resourceName: work.spec.resourceName,
                 digest: item.digest,
-                paths: [item.dir],
+                paths: item.paths,
               },
             };
             const { object } = await deps.store.apply(placement);
@@ -299,9 +336,17 @@ export function createSchedulingActivities(deps: ActivityDeps) {
           });
           if (destination) {
             const { store, secret } = await stateStoreOf(deps, destination);
-            await deps.stateStores
-              .forStore(store, secret)
-              .update({ message: `Delete from: ${name}`, deletePaths: placement.spec.paths });
+            const batch: UpdateBatch = {
+              message: `Delete from: ${name}`,
+              deletePaths: placement.spec.paths,
+            };
+            if (filepathMode(destination) === 'aggregatedYAML') {
+              // Its share of the aggregated file goes; the other placements' stay.
+              batch.writeFiles = [
+                await aggregatedFile(deps, destination, store, new Map([[name, null]])),
+              ];
+            }
+            await deps.stateStores.forStore(store, secret).update(batch);
           }
           await deps.store.delete(key);
           deleted.push(name);

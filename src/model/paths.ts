@@ -64,7 +64,10 @@ export { joinPath };
  * an operator) can see the Destination is wired up: a Namespace under dependencies/ and a
  * ConfigMap under resources/ (both at the root in `none` mode).
  */
-export function destinationCheckFiles(destination: Destination, stateStore: StateStore): { path: string; content: string }[] {
+export function destinationCheckFiles(
+  destination: Destination,
+  stateStore: StateStore,
+): { path: string; content: string }[] {
   const base = destinationBasePath(destination, stateStore);
   const nested = (destination.spec?.filepath?.mode ?? 'nestedByMetadata') !== 'none';
   return [
@@ -77,4 +80,39 @@ export function destinationCheckFiles(destination: Destination, stateStore: Stat
       content: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kratix-info\n  namespace: kratix-worker-system\ndata:\n  destination: ${destination.metadata.name}\n`,
     },
   ];
+}
+
+export const DEFAULT_AGGREGATED_FILENAME = 'aggregated.yaml';
+
+export function filepathMode(
+  destination: Destination,
+): 'nestedByMetadata' | 'aggregatedYAML' | 'none' {
+  return destination.spec?.filepath?.mode ?? 'nestedByMetadata';
+}
+
+/** `aggregatedYAML`: every placement of the Destination in one file. */
+export function aggregatedFilePath(destination: Destination, stateStore: StateStore): string {
+  return joinPath(
+    destinationBasePath(destination, stateStore),
+    destination.spec?.filepath?.filename ?? DEFAULT_AGGREGATED_FILENAME,
+  );
+}
+
+/** `none`: files sit at the Destination root; this file remembers which are whose. */
+export function noneModeTrackingFile(
+  destination: Destination,
+  stateStore: StateStore,
+  placementName: string,
+): string {
+  return joinPath(destinationBasePath(destination, stateStore), '.kratix', `${placementName}.yaml`);
+}
+
+/** The aggregated document: each placement's workloads, in placement-name order, joined by `---`. */
+export function aggregateDocuments(parts: { placementName: string; contents: string[] }[]): string {
+  const docs = [...parts]
+    .sort((a, b) => a.placementName.localeCompare(b.placementName))
+    .flatMap((p) => p.contents)
+    .map((c) => c.replace(/^---\s*\n/, '').trimEnd())
+    .filter((c) => c !== '');
+  return docs.length === 0 ? '' : `${docs.join('\n---\n')}\n`;
 }
