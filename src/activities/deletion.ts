@@ -2,36 +2,22 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { LABELS } from '../model/labels';
 import { isLatestRevision, resourceBindingName, revisionName } from '../model/revisions';
 import type {
-  KratixObject,
   KratixPromise,
   PromiseRevision,
   ResourceBinding,
   Work,
   WorkPlacement,
 } from '../model/types';
-import { DEFAULT_NAMESPACE } from '../model/types';
 import { crdOf, promiseVersion } from '../model/validate';
+import { listAll } from '../platform/store';
 import type { ActivityDeps } from './deps';
 import { activityLogger, guarded, notFound } from './deps';
+import type { ResourcePage } from './bound-resources';
+import { pageOfResources } from './bound-resources';
 import type { ResourceRef } from './resource';
-import { runPipelineToWork, workName } from './works';
+import { resourceWorkTarget, runPipelineToWork, workName } from './works';
 
 export const LATEST_REVISION_DELETE_REFUSED = 'can not delete the latest PromiseRevision';
-
-async function listAll<T extends KratixObject | Work | WorkPlacement | PromiseRevision>(
-  deps: ActivityDeps,
-  kind: string,
-  labelSelector?: Record<string, string>,
-): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.list<T>(kind, { labelSelector, limit: 500, continue: cursor });
-    out.push(...page.items);
-    cursor = page.continue;
-  } while (cursor);
-  return out;
-}
 
 async function promiseOf(deps: ActivityDeps, name: string): Promise<KratixPromise | undefined> {
   return deps.store.get<KratixPromise>({ kind: 'Promise', name });
@@ -70,9 +56,11 @@ export function createDeletionActivities(deps: ActivityDeps) {
         });
         const pipelines = revision?.spec?.promiseSpec.workflows?.resource?.delete ?? [];
         const placements = (
-          await listAll<WorkPlacement>(deps, 'WorkPlacement', {
-            [LABELS.promiseName]: ref.promiseName,
-            [LABELS.resourceName]: ref.name,
+          await listAll<WorkPlacement>(deps.store, 'WorkPlacement', {
+            labelSelector: {
+              [LABELS.promiseName]: ref.promiseName,
+              [LABELS.resourceName]: ref.name,
+            },
           })
         ).filter((p) => {
           const work = p.spec?.workNamespace;
@@ -110,16 +98,7 @@ export function createDeletionActivities(deps: ActivityDeps) {
           action: 'delete',
           promiseName: input.promiseName,
           promiseSelectors: [],
-          work: {
-            name: workName([input.promiseName, input.name, pipeline.metadata.name]),
-            namespace: input.namespace,
-          },
-          workSpec: {
-            source: 'resource',
-            promiseName: input.promiseName,
-            pipelineName: pipeline.metadata.name,
-            replicas: 'one',
-          },
+          ...resourceWorkTarget(input, pipeline.metadata.name),
         });
       });
     },
@@ -127,9 +106,11 @@ export function createDeletionActivities(deps: ActivityDeps) {
     /** Removes the request's Works, its ResourceBinding and the request itself (placements are gone by now). */
     async deleteResourceObjects(ref: ResourceRef): Promise<void> {
       return guarded(async () => {
-        const works = await listAll<Work>(deps, 'Work', {
-          [LABELS.promiseName]: ref.promiseName,
-          [LABELS.resourceName]: ref.name,
+        const works = await listAll<Work>(deps.store, 'Work', {
+          labelSelector: {
+            [LABELS.promiseName]: ref.promiseName,
+            [LABELS.resourceName]: ref.name,
+          },
         });
         for (const w of works.filter((w) => w.metadata.namespace === ref.namespace)) {
           await deps.store.delete({
@@ -162,29 +143,14 @@ export function createDeletionActivities(deps: ActivityDeps) {
       version?: string;
       cursor?: string;
       pageSize: number;
-    }): Promise<{
-      resources: { namespace: string; name: string }[];
-      cursor?: string;
-    }> {
+    }): Promise<ResourcePage> {
       return guarded(async () => {
         const promise = await promiseOf(deps, input.promiseName);
         const kind = promise ? crdOf(promise)?.kind : undefined;
         if (!kind) return { resources: [] };
-        const page = await deps.store.list(kind, { limit: input.pageSize, continue: input.cursor });
-        const resources: { namespace: string; name: string }[] = [];
-        for (const r of page.items) {
-          const namespace = r.metadata.namespace ?? DEFAULT_NAMESPACE;
-          if (input.version !== undefined) {
-            const binding = await deps.store.get<ResourceBinding>({
-              kind: 'ResourceBinding',
-              name: resourceBindingName(input.promiseName, r.metadata.name),
-              namespace,
-            });
-            if (binding?.spec?.version !== input.version) continue;
-          }
-          resources.push({ namespace, name: r.metadata.name });
-        }
-        return { resources, cursor: page.continue };
+        return pageOfResources(deps, input.promiseName, kind, input, (b) =>
+          input.version === undefined ? true : b?.spec?.version === input.version,
+        );
       });
     },
 
@@ -193,8 +159,10 @@ export function createDeletionActivities(deps: ActivityDeps) {
         const promise = await promiseOf(deps, input.promiseName);
         const revName = promise ? revisionName(input.promiseName, promiseVersion(promise)) : '';
         const placements = (
-          await listAll<WorkPlacement>(deps, 'WorkPlacement', {
-            [LABELS.promiseName]: input.promiseName,
+          await listAll<WorkPlacement>(deps.store, 'WorkPlacement', {
+            labelSelector: {
+              [LABELS.promiseName]: input.promiseName,
+            },
           })
         ).filter((p) => !p.spec?.resourceName);
         return {
@@ -237,8 +205,10 @@ export function createDeletionActivities(deps: ActivityDeps) {
     /** Removes the Promise's own Works, every PromiseRevision of it, and the Promise. */
     async deletePromiseObjects(input: { promiseName: string }): Promise<void> {
       return guarded(async () => {
-        for (const w of await listAll<Work>(deps, 'Work', {
-          [LABELS.promiseName]: input.promiseName,
+        for (const w of await listAll<Work>(deps.store, 'Work', {
+          labelSelector: {
+            [LABELS.promiseName]: input.promiseName,
+          },
         })) {
           await deps.store.delete({
             kind: 'Work',
@@ -246,8 +216,10 @@ export function createDeletionActivities(deps: ActivityDeps) {
             namespace: w.metadata.namespace,
           });
         }
-        for (const r of await listAll<PromiseRevision>(deps, 'PromiseRevision', {
-          [LABELS.promiseName]: input.promiseName,
+        for (const r of await listAll<PromiseRevision>(deps.store, 'PromiseRevision', {
+          labelSelector: {
+            [LABELS.promiseName]: input.promiseName,
+          },
         })) {
           await deps.store.delete({ kind: 'PromiseRevision', name: r.metadata.name });
         }

@@ -10,6 +10,7 @@ import {
 } from '../model/paths';
 import { LABELS } from '../model/labels';
 import type { Destination, StateStore, Work, WorkloadGroup, WorkPlacement } from '../model/types';
+import { listAll } from '../platform/store';
 import type { UpdateBatch } from '../statestores/writer';
 import type { ActivityDeps } from './deps';
 
@@ -82,29 +83,23 @@ export async function aggregatedFile(
   overrides: Map<string, string[] | null>,
 ): Promise<{ path: string; content: string }> {
   const parts = new Map<string, string[]>();
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.list<WorkPlacement>('WorkPlacement', {
-      labelSelector: { [LABELS.targetDestinationName]: destination.metadata.name },
-      limit: 500,
-      continue: cursor,
+  const placements = await listAll<WorkPlacement>(deps.store, 'WorkPlacement', {
+    labelSelector: { [LABELS.targetDestinationName]: destination.metadata.name },
+  });
+  for (const p of placements) {
+    if (!p.spec) continue;
+    const work = await deps.store.get<Work>({
+      kind: 'Work',
+      name: p.spec.workName,
+      namespace: p.spec.workNamespace,
     });
-    for (const p of page.items) {
-      if (!p.spec) continue;
-      const work = await deps.store.get<Work>({
-        kind: 'Work',
-        name: p.spec.workName,
-        namespace: p.spec.workNamespace,
-      });
-      const group = work?.spec?.workloadGroups.find((g) => g.id === p.spec!.workloadGroupId);
-      if (group)
-        parts.set(
-          p.metadata.name,
-          group.workloads.map((w) => w.content),
-        );
-    }
-    cursor = page.continue;
-  } while (cursor);
+    const group = work?.spec?.workloadGroups.find((g) => g.id === p.spec!.workloadGroupId);
+    if (group)
+      parts.set(
+        p.metadata.name,
+        group.workloads.map((w) => w.content),
+      );
+  }
   for (const [name, contents] of overrides) {
     if (contents === null) parts.delete(name);
     else parts.set(name, contents);

@@ -7,20 +7,15 @@ import {
   resourceBindingName,
   revisionName,
 } from '../model/revisions';
-import type {
-  Condition,
-  KratixObject,
-  KratixPromise,
-  PromiseRevision,
-  ResourceBinding,
-} from '../model/types';
-import { DEFAULT_NAMESPACE } from '../model/types';
+import type { Condition, KratixPromise, PromiseRevision, ResourceBinding } from '../model/types';
 import { crdOf, promiseVersion, validateResourceRequest } from '../model/validate';
 import { InvalidInputError } from '../model/errors';
 import type { ActivityDeps } from './deps';
 import { activityLogger, guarded, notFound, nowIso } from './deps';
+import type { ResourcePage } from './bound-resources';
+import { pageOfResources } from './bound-resources';
 import type { PipelineWorkResult } from './works';
-import { runPipelineToWork, workName } from './works';
+import { resourceWorkTarget, runPipelineToWork } from './works';
 
 export interface ResourceRef {
   promiseName: string;
@@ -187,18 +182,7 @@ export function createResourceActivities(deps: ActivityDeps) {
           action: 'configure',
           promiseName: input.promiseName,
           promiseSelectors: revision.spec.promiseSpec.destinationSelectors ?? [],
-          work: {
-            name: workName([input.promiseName, input.name, pipeline.metadata.name]),
-            namespace: input.namespace,
-          },
-          workSpec: {
-            source: 'resource',
-            promiseName: input.promiseName,
-            pipelineName: pipeline.metadata.name,
-            resourceName: input.name,
-            resourceNamespace: input.namespace,
-            replicas: 'one',
-          },
+          ...resourceWorkTarget(input, pipeline.metadata.name),
         });
         // status.yaml from the pipeline is merged into the request's status.
         if (result.status) await updateResourceStatus(deps, kind, input, [], result.status);
@@ -309,16 +293,15 @@ export function createResourceActivities(deps: ActivityDeps) {
         let count = 0;
         let cursor: string | undefined;
         do {
-          const page = await deps.store.list<KratixObject>(kind, { limit: 500, continue: cursor });
-          for (const r of page.items) {
-            const binding = await deps.store.get<ResourceBinding>({
-              kind: 'ResourceBinding',
-              name: resourceBindingName(input.promiseName, r.metadata.name),
-              namespace: r.metadata.namespace ?? DEFAULT_NAMESPACE,
-            });
-            if (bindingFollows(binding, input.version)) count++;
-          }
-          cursor = page.continue;
+          const page = await pageOfResources(
+            deps,
+            input.promiseName,
+            kind,
+            { cursor, pageSize: 500 },
+            (b) => bindingFollows(b, input.version),
+          );
+          count += page.resources.length;
+          cursor = page.cursor;
         } while (cursor);
         return { count };
       });
@@ -333,28 +316,12 @@ export function createResourceActivities(deps: ActivityDeps) {
       version: string;
       cursor?: string;
       pageSize: number;
-    }): Promise<{
-      resources: { namespace: string; name: string }[];
-      cursor?: string;
-    }> {
+    }): Promise<ResourcePage> {
       return guarded(async () => {
         const kind = await resourceKindOf(deps, input.promiseName);
-        const page = await deps.store.list<KratixObject>(kind, {
-          limit: input.pageSize,
-          continue: input.cursor,
-        });
-        const resources: { namespace: string; name: string }[] = [];
-        for (const r of page.items) {
-          const namespace = r.metadata.namespace ?? DEFAULT_NAMESPACE;
-          const binding = await deps.store.get<ResourceBinding>({
-            kind: 'ResourceBinding',
-            name: resourceBindingName(input.promiseName, r.metadata.name),
-            namespace,
-          });
-          if (bindingFollows(binding, input.version))
-            resources.push({ namespace, name: r.metadata.name });
-        }
-        return { resources, cursor: page.continue };
+        return pageOfResources(deps, input.promiseName, kind, input, (b) =>
+          bindingFollows(b, input.version),
+        );
       });
     },
   };

@@ -19,6 +19,7 @@ import type {
   WorkPlacement,
 } from '../model/types';
 import { PLATFORM_API_VERSION, SYSTEM_NAMESPACE } from '../model/types';
+import { listAll } from '../platform/store';
 import type { UpdateBatch } from '../statestores/writer';
 import type { ActivityDeps } from './deps';
 import { activityLogger, guarded, notFound, nowIso } from './deps';
@@ -30,26 +31,13 @@ export interface SchedulingContext {
   placements: ExistingPlacement[];
 }
 
-async function listAll<T extends Work | WorkPlacement | Destination>(
-  deps: ActivityDeps,
-  kind: string,
-  labelSelector?: Record<string, string>,
-): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.list<T>(kind, { labelSelector, limit: 500, continue: cursor });
-    out.push(...page.items);
-    cursor = page.continue;
-  } while (cursor);
-  return out;
-}
-
 export async function placementsOfWork(
   deps: ActivityDeps,
   work: WorkRef,
 ): Promise<WorkPlacement[]> {
-  const all = await listAll<WorkPlacement>(deps, 'WorkPlacement', { [LABELS.work]: work.name });
+  const all = await listAll<WorkPlacement>(deps.store, 'WorkPlacement', {
+    labelSelector: { [LABELS.work]: work.name },
+  });
   return all.filter((p) => p.spec?.workNamespace === work.namespace);
 }
 
@@ -98,7 +86,7 @@ export function createSchedulingActivities(deps: ActivityDeps) {
       return guarded(async () => {
         const work = await deps.store.get<Work>({ kind: 'Work', ...ref });
         if (!work?.spec) return undefined;
-        const destinations = await listAll<Destination>(deps, 'Destination');
+        const destinations = await listAll<Destination>(deps.store, 'Destination');
         const placements = await placementsOfWork(deps, ref);
         return {
           work: {

@@ -26,6 +26,24 @@ export function workName(parts: (string | undefined)[]): string {
   return toDnsLabel(parts.filter((p) => p).join('-'));
 }
 
+/** Where a resource pipeline's output goes: Work `<promise>-<resource>-<pipeline>` in its namespace. */
+export function resourceWorkTarget(
+  ref: { promiseName: string; namespace: string; name: string },
+  pipelineName: string,
+): { work: WorkRef; workSpec: Omit<WorkSpec, 'workloadGroups'> } {
+  return {
+    work: { name: workName([ref.promiseName, ref.name, pipelineName]), namespace: ref.namespace },
+    workSpec: {
+      source: 'resource',
+      promiseName: ref.promiseName,
+      pipelineName,
+      resourceName: ref.name,
+      resourceNamespace: ref.namespace,
+      replicas: 'one',
+    },
+  };
+}
+
 export function buildWork(ref: WorkRef, spec: WorkSpec): Work {
   const labels: Record<string, string> = {
     [LABELS.promiseName]: spec.promiseName,

@@ -9,6 +9,7 @@ import { DEFAULT_NAMESPACE } from '../model/types';
 import { crdOf, validateObject } from '../model/validate';
 import { LATEST_REVISION_DELETE_REFUSED } from '../activities/deletion';
 import type { PlatformStore } from '../platform/store';
+import { listAll } from '../platform/store';
 import type { UpdateProgress } from '../workflows/promiseUpdate';
 import type { KindInfo } from './kinds';
 import { PLATFORM_KINDS, resolveKind, resourceKinds } from './kinds';
@@ -204,18 +205,10 @@ export class PromiseflowClient {
   ): Promise<{ kind: KindInfo; items: KratixObject[] }> {
     const kind = await this.resolveKind(kindArg);
     if (options.labelSelector) toLabelRequirements(options.labelSelector); // refuse bad syntax early
-    const items: KratixObject[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.store.list(kind.kind, {
-        namespace: options.namespace,
-        labelSelector: options.labelSelector,
-        limit: 500,
-        continue: cursor,
-      });
-      items.push(...page.items);
-      cursor = page.continue;
-    } while (cursor);
+    const items = await listAll(this.store, kind.kind, {
+      namespace: options.namespace,
+      labelSelector: options.labelSelector,
+    });
     const filtered = options.name ? items.filter((i) => i.metadata.name === options.name) : items;
     if (options.name && filtered.length === 0) {
       throw new InvalidInputError({

@@ -183,7 +183,9 @@ async function main(): Promise<number> {
   if (opts.recordHistories && exitCode === 0) {
     // Exercise the remaining workflow types so every one has a history to replay.
     const deletions = [
-      ...(await client.delete('workplacements', { labelSelector: 'kratix.io/resource-name=mongo-v6' })).workflows,
+      ...(
+        await client.delete('workplacements', { labelSelector: 'kratix.io/resource-name=mongo-v6' })
+      ).workflows,
       ...(await client.delete('promiserevisions', { name: 'mongodb-v0.1.0' })).workflows,
     ];
     await client.waitFor(deletions);

@@ -62,3 +62,19 @@ export interface PlatformStore {
   delete(key: ObjectKey): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** Every object of a kind matching the options, read page by page (for bounded sets). */
+export async function listAll<T extends StoredObject = KratixObject>(
+  store: PlatformStore,
+  kind: string,
+  options: Omit<ListOptions, 'limit' | 'continue'> = {},
+): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.list<T>(kind, { ...options, limit: 500, continue: cursor });
+    out.push(...page.items);
+    cursor = page.continue;
+  } while (cursor);
+  return out;
+}

@@ -5,6 +5,7 @@ import { PROJECT_ROOT } from '../../src/config';
 import type { KratixObject } from '../../src/model/types';
 import { renderExample, startTestPlatform } from '../support/platform';
 import type { TestPlatform } from '../support/platform';
+import { applyWait, cliOk } from '../support/cli';
 import { createStateRepo } from '../support/state-repo';
 import type { StateRepo } from '../support/state-repo';
 
@@ -13,22 +14,6 @@ import type { StateRepo } from '../support/state-repo';
  * against the real dev server, a real worker and a real Git state store, with the YAML of
  * examples/namespace-promise/.
  */
-
-async function cliOk(platform: TestPlatform, args: string[]): Promise<string> {
-  const r = await platform.cli(args);
-  expect(r.code, `promiseflow ${args.join(' ')}\n${r.stdout}${r.stderr}`).toBe(0);
-  return r.stdout;
-}
-
-/**
- * `promiseflow apply -f FILE --wait`. A non-zero exit fails the test but (soft) lets it go
- * on checking what was written, so one failure does not hide the others.
- */
-async function applyWait(platform: TestPlatform, file: string): Promise<string> {
-  const r = await platform.cli(['apply', '-f', file, '--wait']);
-  expect.soft(r.code, `promiseflow apply -f ${file} --wait\n${r.stdout}${r.stderr}`).toBe(0);
-  return r.stdout;
-}
 
 const example = (f: string) => path.join(PROJECT_ROOT, 'examples', 'namespace-promise', f);
 const depsFile = (destination: string) =>

@@ -39,6 +39,22 @@ describe('operating a Promise update', () => {
     return out;
   }
 
+  /** `temporal workflow start --type promiseUpdate … --input-file promise.json` */
+  async function startFromTemporalCli(inputFile: string): Promise<void> {
+    await temporalArgs([
+      'workflow',
+      'start',
+      '--type',
+      'promiseUpdate',
+      '--task-queue',
+      platform.config.temporal.taskQueue,
+      '--workflow-id',
+      'promise-update/mongodb',
+      '--input-file',
+      inputFile,
+    ]);
+  }
+
   beforeAll(async () => {
     platform = await startTestPlatform('operators');
     temporalArgs = async (args) =>
@@ -78,19 +94,7 @@ describe('operating a Promise update', () => {
   });
 
   it('starts an update from the temporal CLI alone with the Promise as JSON, and answers describe and query', async () => {
-    const input = promiseJson(example('promise-v0.2.0.yaml'));
-    await temporalArgs([
-      'workflow',
-      'start',
-      '--type',
-      'promiseUpdate',
-      '--task-queue',
-      platform.config.temporal.taskQueue,
-      '--workflow-id',
-      'promise-update/mongodb',
-      '--input-file',
-      input,
-    ]);
+    await startFromTemporalCli(promiseJson(example('promise-v0.2.0.yaml')));
     await temporalArgs(['workflow', 'result', '--workflow-id', 'promise-update/mongodb']);
     const described = await temporalArgs([
       'workflow',
@@ -136,19 +140,7 @@ describe('operating a Promise update', () => {
   });
 
   it('pauses and resumes an update from the promiseflow CLI', async () => {
-    const input = promiseJson(example('promise.yaml'), { concurrency: 1 });
-    await temporalArgs([
-      'workflow',
-      'start',
-      '--type',
-      'promiseUpdate',
-      '--task-queue',
-      platform.config.temporal.taskQueue,
-      '--workflow-id',
-      'promise-update/mongodb',
-      '--input-file',
-      input,
-    ]);
+    await startFromTemporalCli(promiseJson(example('promise.yaml'), { concurrency: 1 }));
     expect((await platform.cli(['pause', 'mongodb'])).code).toBe(0);
     await until(async () => (await progress()).paused, 'the update to pause');
     await until(
@@ -171,19 +163,7 @@ describe('operating a Promise update', () => {
   });
 
   it('aborts an update after the re-runs in flight, recording it on the Promise', async () => {
-    const input = promiseJson(example('promise-v0.2.0.yaml'), { concurrency: 1 });
-    await temporalArgs([
-      'workflow',
-      'start',
-      '--type',
-      'promiseUpdate',
-      '--task-queue',
-      platform.config.temporal.taskQueue,
-      '--workflow-id',
-      'promise-update/mongodb',
-      '--input-file',
-      input,
-    ]);
+    await startFromTemporalCli(promiseJson(example('promise-v0.2.0.yaml'), { concurrency: 1 }));
     // Hold it first so the abort surely lands mid-update.
     expect((await platform.cli(['pause', 'mongodb'])).code).toBe(0);
     await until(async () => (await progress()).paused, 'the update to pause');

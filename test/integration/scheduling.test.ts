@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config';
 import { renderExample, startTestPlatform } from '../support/platform';
 import type { TestPlatform } from '../support/platform';
+import { applyWait, cliOk } from '../support/cli';
 import { createStateRepo, groupId5, logLinesWithMessage } from '../support/state-repo';
 import type { StateRepo } from '../support/state-repo';
 
@@ -13,23 +14,6 @@ import type { StateRepo } from '../support/state-repo';
  */
 
 const NO_DESTINATIONS = 'no Destinations can be selected for scheduling';
-
-/** `promiseflow <args>`, failing the test with the CLI's output when it exits non-zero. */
-async function cliOk(platform: TestPlatform, args: string[]): Promise<string> {
-  const r = await platform.cli(args);
-  expect(r.code, `promiseflow ${args.join(' ')}\n${r.stdout}${r.stderr}`).toBe(0);
-  return r.stdout;
-}
-
-/**
- * `promiseflow apply -f FILE --wait`. A non-zero exit fails the test but (soft) lets it go
- * on checking what was written, so one failure does not hide the others.
- */
-async function applyWait(platform: TestPlatform, file: string): Promise<string> {
-  const r = await platform.cli(['apply', '-f', file, '--wait']);
-  expect.soft(r.code, `promiseflow apply -f ${file} --wait\n${r.stdout}${r.stderr}`).toBe(0);
-  return r.stdout;
-}
 
 /** Writes an example file with its `${STATE_STORE_URL}` filled in; returns its path. */
 function rendered(platform: TestPlatform, repo: StateRepo, file: string): string {

@@ -33,7 +33,11 @@ describe('workflow replay', () => {
   it('replays every recorded history without a determinism error', async () => {
     installTemporalRuntime('WARN');
     const histories = files.map(
-      (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { workflowId: string; history: object },
+      (f) =>
+        JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as {
+          workflowId: string;
+          history: object;
+        },
     );
     const results: ReplayResult[] = [];
     for await (const result of Worker.runReplayHistories(
