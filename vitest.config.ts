@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     // Two cores: integration files share one dev server; run files one at a time.
     fileParallelism: false,
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         test: {

@@ -1,3 +1,4 @@
+import { benchFleetUpgrade } from './fleet';
 import { benchStateStores } from './statestores';
 
 /**
@@ -6,6 +7,7 @@ import { benchStateStores } from './statestores';
  */
 async function main(): Promise<void> {
   await benchStateStores();
+  await benchFleetUpgrade();
 }
 
 main().catch((err) => {

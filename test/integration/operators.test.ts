@@ -179,4 +179,25 @@ describe('operating a Promise update', () => {
       'aborted',
     );
   });
+
+  it('continues as new every few children on a big fleet, carrying its cursor and counts', async () => {
+    const input = JSON.parse(
+      fs.readFileSync(promiseJson(example('promise-v0.2.0.yaml')), 'utf8'),
+    ) as object;
+    const handle = await platform.client.temporal.workflow.start('promiseUpdate', {
+      taskQueue: platform.config.temporal.taskQueue,
+      workflowId: 'promise-update/mongodb',
+      args: [{ ...input, options: { concurrency: 2, pageSize: 2, childrenPerRun: 2 } }],
+    });
+    const result = (await handle.result()) as UpdateProgress;
+    expect(result).toMatchObject({ phase: 'done', total: 6, done: 6, failed: 0 });
+    const continued: string[] = [];
+    for await (const wf of platform.client.temporal.workflow.list({
+      query: `WorkflowId = 'promise-update/mongodb' AND ExecutionStatus = 'ContinuedAsNew' AND StartTime >= '${new Date(Date.now() - 120_000).toISOString()}'`,
+    })) {
+      continued.push(wf.runId);
+    }
+    // 6 resources, 2 per run: two runs continued as new before the last one finished.
+    expect(continued.length).toBe(2);
+  });
 });
