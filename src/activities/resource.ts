@@ -4,6 +4,7 @@ import {
   bindingFollows,
   buildResourceBinding,
   desiredVersion,
+  isFloating,
   resourceBindingName,
   revisionName,
 } from '../model/revisions';
@@ -11,7 +12,8 @@ import type { Condition, KratixPromise, PromiseRevision, ResourceBinding } from 
 import { crdOf, promiseVersion, validateResourceRequest } from '../model/validate';
 import { InvalidInputError } from '../model/errors';
 import type { ActivityDeps } from './deps';
-import { activityLogger, guarded, notFound, nowIso } from './deps';
+import { activityLogger, FAILURE, guarded, notFound, nowIso } from './deps';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { ResourcePage } from './bound-resources';
 import { pageOfResources } from './bound-resources';
 import type { PipelineWorkResult } from './works';
@@ -75,13 +77,27 @@ async function updateBindingStatus(
   await deps.store.updateStatus(key, { ...next.status, conditions: next.conditions });
 }
 
+function promiseAvailable(promise: KratixPromise | undefined): boolean {
+  const conditions = promise?.status?.conditions as Condition[] | undefined;
+  return (
+    conditions?.find((c) => c.type === CONDITION.configureWorkflowCompleted)?.status === 'True'
+  );
+}
+
 export function createResourceActivities(deps: ActivityDeps) {
   return {
     /**
      * Ensures the request's ResourceBinding, resolves the revision it is bound to and
      * validates the request against that revision's API.
      */
-    async prepareResourceReconcile(ref: ResourceRef): Promise<ResourcePlan> {
+    async prepareResourceReconcile(
+      input: ResourceRef & { trigger?: string },
+    ): Promise<ResourcePlan> {
+      const ref: ResourceRef = {
+        promiseName: input.promiseName,
+        namespace: input.namespace,
+        name: input.name,
+      };
       return guarded(async () => {
         const kind = await resourceKindOf(deps, ref.promiseName);
         const request = await deps.store.get({ kind, name: ref.name, namespace: ref.namespace });
@@ -111,6 +127,13 @@ export function createResourceActivities(deps: ActivityDeps) {
           kind: 'PromiseRevision',
           name: revName,
         });
+        if (!revision?.spec && isFloating(binding)) {
+          // The Promise update that snapshots this revision is still running: wait for it.
+          throw ApplicationFailure.retryable(
+            `waiting for PromiseRevision "${revName}" of Promise "${ref.promiseName}"`,
+            FAILURE.promiseNotReady,
+          );
+        }
         if (!revision?.spec) {
           throw new InvalidInputError({
             object: `ResourceBinding "${bindingKey.name}"`,
@@ -118,6 +141,14 @@ export function createResourceActivities(deps: ActivityDeps) {
             expected: `a version of Promise "${ref.promiseName}" with a PromiseRevision`,
             got: version,
           });
+        }
+        // Resources start only after the Promise's configure workflow succeeded (SPEC §3);
+        // the Promise update's own re-runs come after that point by construction.
+        if (input.trigger !== 'promise-update' && !promiseAvailable(promise)) {
+          throw ApplicationFailure.retryable(
+            `Promise "${ref.promiseName}" is not available yet (its configure workflow has not completed)`,
+            FAILURE.promiseNotReady,
+          );
         }
         validateResourceRequest(request, revision.spec.promiseSpec, `${kind} "${ref.name}"`);
         const upgrading = binding.status?.lastAppliedVersion !== version;

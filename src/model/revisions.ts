@@ -60,14 +60,18 @@ export function buildResourceBinding(
   };
 }
 
+/** A floating binding follows the latest revision; any other version is a pin. */
+export function isFloating(binding: ResourceBinding | undefined): boolean {
+  const v = binding?.spec?.version ?? LATEST_VERSION;
+  return v === LATEST_VERSION || v === '';
+}
+
 /** The version a binding asks for: the latest revision's when floating, else its pin. */
 export function desiredVersion(binding: ResourceBinding, latestVersion: string): string {
-  const v = binding.spec?.version ?? LATEST_VERSION;
-  return v === LATEST_VERSION || v === '' ? latestVersion : v;
+  return isFloating(binding) ? latestVersion : binding.spec!.version;
 }
 
 /** Does an update to `version` (now latest) re-run the resource behind this binding? */
 export function bindingFollows(binding: ResourceBinding | undefined, version: string): boolean {
-  const v = binding?.spec?.version ?? LATEST_VERSION;
-  return v === LATEST_VERSION || v === '' || v === version;
+  return isFloating(binding) || binding?.spec?.version === version;
 }

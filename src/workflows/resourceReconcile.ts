@@ -54,7 +54,7 @@ export async function resourceReconcile(
 
   let version = '';
   try {
-    const plan = await acts.prepareResourceReconcile(ref);
+    const plan = await acts.prepareResourceReconcile({ ...ref, trigger: input.trigger });
     if (plan.gone) {
       state.step = 'done';
       setCurrentDetails(`${label}: request deleted, nothing to do`);

@@ -1,0 +1,94 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/config';
+import { provisionStateStore } from '../../src/servers/state-store-backends';
+import type { ProvisionedStateStore } from '../../src/servers/state-store-backends';
+import type { Condition } from '../../src/model/types';
+import { startTestPlatform } from '../support/platform';
+import type { TestPlatform } from '../support/platform';
+
+const example = (f: string) =>
+  fs.readFileSync(path.join(PROJECT_ROOT, 'examples', 'mongodb', f), 'utf8');
+const instance = (name: string) =>
+  `worker-1/resources/default/mongodb/${name}/instance-configure/5058f/mongodb-instance.yaml`;
+
+/** Resource requests through their whole life (SPEC §3, issue 3 "Lifecycle and status"). */
+describe('resource request lifecycle', () => {
+  let platform: TestPlatform;
+  let stateStore: ProvisionedStateStore;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform('lifecycle');
+    stateStore = await provisionStateStore('git', path.join(platform.dir, 'state-store'));
+    const r = await platform.cli(['apply', '-f', '-', '--wait'], stateStore.platformYaml);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await stateStore?.stop();
+  });
+
+  it('accepts a Promise and its requests in one file: the requests wait until the Promise is available', async () => {
+    const bundle = [
+      example('promise.yaml'),
+      example('mongo-v4.yaml'),
+      example('mongo-v6.yaml'),
+    ].join('\n---\n');
+    const r = await platform.cli(['apply', '-f', '-', '--wait'], bundle);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await stateStore.read(instance('mongo-v4'))).toContain('4.4.23');
+    expect(await stateStore.read(instance('mongo-v6'))).toContain('6.0.10');
+    const request = (await platform.client.get('mongodbs', { name: 'mongo-v4' })).items[0]!;
+    const conditions = request.status?.conditions as Condition[];
+    expect(conditions.find((c) => c.type === 'ConfigureWorkflowCompleted')).toMatchObject({
+      status: 'True',
+      reason: 'PipelinesExecutedSuccessfully',
+    });
+    expect(conditions.find((c) => c.type === 'Reconciled')).toMatchObject({ status: 'True' });
+    expect(request.status).toMatchObject({ message: 'mongodb version: 4.4.23', version: '4.4.23' });
+    // It did wait: its first activity only succeeded on a later attempt, after the Promise update.
+    const history = await platform.client.temporal.workflow
+      .getHandle('resource-reconcile/mongodb/default/mongo-v4')
+      .fetchHistory();
+    const attempts = (history.events ?? []).flatMap((e) =>
+      e.activityTaskStartedEventAttributes
+        ? [e.activityTaskStartedEventAttributes.attempt ?? 1]
+        : [],
+    );
+    expect(attempts[0]).toBeGreaterThan(1);
+  });
+
+  it('re-runs a request whose spec changes, and does nothing for an unchanged re-apply', async () => {
+    const changed = example('mongo-v4.yaml').replace(
+      /majorVersion: ['"]?4['"]?/,
+      'majorVersion: "5"',
+    );
+    const r = await platform.cli(['apply', '-f', '-', '--wait'], changed);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('mongodb/default/mongo-v4 configured');
+    expect(await stateStore.read(instance('mongo-v4'))).toContain('5.0.14');
+
+    const again = await platform.cli(['apply', '-f', '-', '--wait'], changed);
+    expect(again.stdout).toContain('mongodb/default/mongo-v4 unchanged');
+    expect(again.stdout).not.toContain('workflow');
+  });
+
+  it('deletes a request with its Works, placements and files, leaving the others', async () => {
+    const r = await platform.cli(['delete', 'mongodbs', 'mongo-v4', '--wait']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await stateStore.read(instance('mongo-v4'))).toBeUndefined();
+    expect(await stateStore.read(instance('mongo-v6'))).toContain('6.0.10');
+    expect(
+      (await platform.client.get('works', { labelSelector: 'kratix.io/resource-name=mongo-v4' }))
+        .items,
+    ).toEqual([]);
+    expect(
+      (await platform.client.get('resourcebindings')).items.map((b) => b.metadata.name),
+    ).toEqual(['mongo-v6-mongodb']);
+    expect((await stateStore.history())[0]).toBe(
+      'Delete from: mongodb-mongo-v4-instance-configure.worker-1',
+    );
+  });
+});
