@@ -91,4 +91,30 @@ describe('resource request lifecycle', () => {
       'Delete from: mongodb-mongo-v4-instance-configure.worker-1',
     );
   });
+
+  it('stops an update whose Promise configure workflow fails, with a clear reason, before any resource re-runs', async () => {
+    const broken = example('promise-v0.2.0.yaml').replace(
+      /command:\n(\s+)- sh\n\s+- -c\n\s+- \|\n/,
+      (m, indent: string) => `${m}${indent}  echo "operator manifest missing" >&2; exit 3\n`,
+    );
+    expect(broken).toContain('exit 3');
+    const r = await platform.cli(['apply', '-f', '-', '--wait'], broken);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      'Promise configure workflow failed: pipeline "promise-configure" container "operator-dependencies" failed: exited with code 3',
+    );
+    const promise = (await platform.client.get('promises', { name: 'mongodb' })).items[0]!;
+    expect(
+      (promise.status?.conditions as Condition[]).find(
+        (c) => c.type === 'ConfigureWorkflowCompleted',
+      ),
+    ).toMatchObject({
+      status: 'False',
+      reason: 'ConfigureWorkflowFailed',
+    });
+    // mongo-v6 was not re-run at v0.2.0.
+    const binding = (await platform.client.get('resourcebindings', { name: 'mongo-v6-mongodb' }))
+      .items[0]!;
+    expect(binding.status?.lastAppliedVersion).toBe('v0.1.0');
+  });
 });
