@@ -7,6 +7,7 @@ import {
   defineSignal,
   executeChild,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -181,6 +182,15 @@ export async function promiseUpdate(
       report(message, true);
       await acts.recordPromiseOutcome({ ...ref, succeeded: false, message });
       throw ApplicationFailure.nonRetryable(message, 'PromiseConfigureFailed');
+    }
+    // Requests created during a long fleet update wait for the Promise to be available;
+    // say so as soon as its own workflow is done. (Patched: older histories lack this step.)
+    if (patched('promise-available-before-fanout')) {
+      await acts.recordPromiseOutcome({
+        ...ref,
+        succeeded: true,
+        message: `Promise configure workflow completed at ${snapshot.version}; re-running resources`,
+      });
     }
     progress.phase = 'resources';
     progress.total = snapshot.resourceKind
