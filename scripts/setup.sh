@@ -20,11 +20,33 @@ if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_version.h ]; 
   export npm_config_nodedir=/usr
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# better-sqlite3's native build is the slow part of an install (node-gyp, minutes on two
+# cores): build it once per version and Node ABI and keep the binary in the cache.
+install_npm_packages() {
   log "installing npm packages"
   # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages out of
   # the lock file, and `npm ci` then refuses it. Versions still come from the lock.
-  npm install --no-fund --no-audit >&2
+  npm install --no-fund --no-audit --ignore-scripts >&2
+  local version abi cached
+  version=$(node -p "require('./node_modules/better-sqlite3/package.json').version")
+  abi=$(node -p "process.versions.modules + '-' + process.platform + '-' + process.arch")
+  cached="$CACHE_DIR/better-sqlite3/$version-node$abi/better_sqlite3.node"
+  if [ -f "$cached" ]; then
+    mkdir -p node_modules/better-sqlite3/build/Release
+    cp "$cached" node_modules/better-sqlite3/build/Release/better_sqlite3.node
+  else
+    log "building better-sqlite3 $version (once; cached in $CACHE_DIR/better-sqlite3)"
+    npm rebuild better-sqlite3 >&2
+    mkdir -p "$(dirname "$cached")"
+    cp node_modules/better-sqlite3/build/Release/better_sqlite3.node "$cached"
+  fi
+  npm rebuild esbuild >&2
+  node -e "new (require('better-sqlite3'))(':memory:').close()" ||
+    { log "better-sqlite3 does not load; remove $cached and run again"; exit 1; }
+}
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  install_npm_packages
 fi
 
 go_install() { # name module@version
