@@ -264,6 +264,13 @@ export class PromiseflowClient {
           name: i.metadata.name,
           namespace: i.metadata.namespace,
         });
+        // Work placed on a deleted Destination is misplaced (its files stay where they
+        // are); a resource whose Destination went is rescheduled to another match.
+        if (kind.kind === 'Destination') {
+          workflows.push(
+            await startDestinationReconcile(this.temporal, this.config, { name: i.metadata.name }),
+          );
+        }
       }
     } else {
       throw new InvalidInputError({

@@ -117,4 +117,20 @@ describe('resource request lifecycle', () => {
       .items[0]!;
     expect(binding.status?.lastAppliedVersion).toBe('v0.1.0');
   });
+
+  it('flags the placements of a deleted Destination misplaced and leaves their files', async () => {
+    const r = await platform.cli(['delete', 'destinations', 'worker-1', '--wait']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const placements = (
+      await platform.client.get('workplacements', {
+        labelSelector: 'kratix.io/targetDestinationName=worker-1',
+      })
+    ).items;
+    expect(placements.length).toBeGreaterThan(0);
+    for (const p of placements) expect(p.metadata.labels?.['kratix.io/misplaced']).toBe('true');
+    expect(await stateStore.read(instance('mongo-v6'))).toContain('6.0.10');
+    // Nothing else matches (platform-cluster only takes work that asks for it): it waits.
+    const log = fs.readFileSync(platform.logFile, 'utf8');
+    expect(log).toContain('no Destinations can be selected for scheduling');
+  });
 });
