@@ -40,6 +40,16 @@ export interface GitStateStoreWriterOptions {
 
 const DEFAULT_AUTHOR = { name: 'kratix', email: 'kratix@kratix.io' };
 
+/** Batches written per fetch/push round; bounds the work redone after a rejected push. */
+const MAX_GROUP = 50;
+
+interface QueuedUpdate {
+  plan: ReturnType<GitStateStoreWriter['plan']>;
+  message: string;
+  resolve: (r: UpdateResult) => void;
+  reject: (e: unknown) => void;
+}
+
 /** Clones whose work tree may hold files not in HEAD (an update failed before committing). */
 const dirtyClones = new Set<string>();
 
@@ -169,23 +179,74 @@ export class GitStateStoreWriter implements StateStoreWriter {
     );
   }
 
+  /**
+   * Updates queued while another is in flight are written together: one fetch and one push
+   * for the group, but still one commit per batch with its own message (Kratix's
+   * "Update from: <placement>"), so concurrent activities do not pay a round trip each.
+   */
   async update(batch: UpdateBatch): Promise<UpdateResult> {
     // Validate every path before touching the clone, so a bad batch fails fast and whole.
     const plan = this.plan(batch);
-    return this.locked(async (git) => {
-      for (let attempt = 1; ; attempt++) {
-        const remoteExists = await this.syncToRemote(git);
+    return new Promise<UpdateResult>((resolve, reject) => {
+      this.queue.push({ plan, message: batch.message || 'Update', resolve, reject });
+      void this.drainQueue();
+    });
+  }
+
+  private readonly queue: QueuedUpdate[] = [];
+  private draining = false;
+
+  private async drainQueue(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, MAX_GROUP);
+        try {
+          const results = await this.locked((git) => this.writeGroup(git, group));
+          group.forEach((u, i) => {
+            const r = results[i]!;
+            if (r instanceof Error) u.reject(r);
+            else u.resolve(r);
+          });
+        } catch (err) {
+          for (const u of group) u.reject(err);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** One commit per queued batch on top of the remote branch, then a single push. */
+  private async writeGroup(
+    git: SimpleGit,
+    group: QueuedUpdate[],
+  ): Promise<(UpdateResult | Error)[]> {
+    for (let attempt = 1; ; attempt++) {
+      const remoteExists = await this.syncToRemote(git);
+      let hasHead = remoteExists;
+      const results: (UpdateResult | Error)[] = [];
+      for (const u of group) {
         dirtyClones.add(this.repoDir);
         try {
-          await this.apply(plan);
+          await this.apply(u.plan);
         } catch (err) {
-          // e.g. a file where the batch needs a directory: the batch itself is wrong.
-          throw new StateStoreError(
-            'GitStateStore',
-            this.name,
-            `cannot apply the batch: ${(err as Error).message.replace(this.repoDir + path.sep, '')}`,
-            false,
+          // e.g. a file where the batch needs a directory: this batch itself is wrong.
+          results.push(
+            new StateStoreError(
+              'GitStateStore',
+              this.name,
+              `cannot apply the batch: ${(err as Error).message.replace(this.repoDir + path.sep, '')}`,
+              false,
+            ),
           );
+          // Back to the last commit (or nothing) for the batches after it.
+          if (hasHead) await this.run(git, ['checkout', '-f', 'HEAD', '--', '.']);
+          else await this.run(git, ['read-tree', '--empty']);
+          await this.run(git, ['clean', '-ffdx']);
+          dirtyClones.delete(this.repoDir);
+          continue;
         }
         // Note: simple-git adds ~50 ms to any git command that prints nothing, so the common
         // path uses verbose flags and commands that always print (write-tree, rev-parse).
@@ -193,14 +254,17 @@ export class GitStateStoreWriter implements StateStoreWriter {
         const unchanged = () => {
           // The index now equals HEAD: the work tree holds nothing HEAD does not.
           dirtyClones.delete(this.repoDir);
-          return { changed: false, filesWritten: 0, filesDeleted: 0 };
+          results.push({ changed: false, filesWritten: 0, filesDeleted: 0 });
         };
-        if (remoteExists) {
+        if (hasHead) {
           const [tree, headTree] = await Promise.all([
             this.run(git, ['write-tree']),
             this.run(git, ['rev-parse', 'HEAD^{tree}']),
           ]);
-          if (tree.trim() === headTree.trim()) return unchanged();
+          if (tree.trim() === headTree.trim()) {
+            unchanged();
+            continue;
+          }
         }
         const diff = await this.run(git, ['diff', '--cached', '--name-status', '--no-renames']);
         let filesWritten = 0;
@@ -209,36 +273,41 @@ export class GitStateStoreWriter implements StateStoreWriter {
           if (line.startsWith('D')) filesDeleted++;
           else if (line.trim() !== '') filesWritten++;
         }
-        if (filesWritten + filesDeleted === 0) return unchanged();
-        await this.run(git, ['commit', '--no-verify', '-m', batch.message || 'Update']);
-        // Everything written is in HEAD now; checking out the remote later removes it cleanly.
-        dirtyClones.delete(this.repoDir);
-        try {
-          await this.run(git, ['push', 'origin', `HEAD:refs/heads/${this.branch}`]);
-        } catch (err) {
-          const e = this.toStateStoreError(err, 'push');
-          // Someone else pushed first (or created the branch): redo everything on top.
-          if (!e.retryable || attempt >= this.maxPushAttempts) {
-            if (e.retryable) {
-              throw new StateStoreError(
-                'GitStateStore',
-                this.name,
-                `push to ${this.remote.url} still rejected after ${attempt} attempts: ${e.message.replace(`GitStateStore "${this.name}": `, '')}`,
-              );
-            }
-            throw e;
-          }
-          this.options.logger?.debug(
-            { store: this.name, attempt, remoteExists },
-            'git push rejected; fetching and re-applying',
-          );
-          await sleep(20 + Math.random() * 80 * attempt);
+        if (filesWritten + filesDeleted === 0) {
+          unchanged();
           continue;
         }
+        await this.run(git, ['commit', '--no-verify', '-m', u.message]);
+        // Everything written is in HEAD now; checking out the remote later removes it cleanly.
+        dirtyClones.delete(this.repoDir);
+        hasHead = true;
         const revision = (await this.run(git, ['rev-parse', 'HEAD'])).trim();
-        return { changed: true, filesWritten, filesDeleted, revision };
+        results.push({ changed: true, filesWritten, filesDeleted, revision });
       }
-    });
+      if (!results.some((r) => !(r instanceof Error) && r.changed)) return results;
+      try {
+        await this.run(git, ['push', 'origin', `HEAD:refs/heads/${this.branch}`]);
+        return results;
+      } catch (err) {
+        const e = this.toStateStoreError(err, 'push');
+        // Someone else pushed first (or created the branch): redo the group on top.
+        if (!e.retryable || attempt >= this.maxPushAttempts) {
+          if (e.retryable) {
+            throw new StateStoreError(
+              'GitStateStore',
+              this.name,
+              `push to ${this.remote.url} still rejected after ${attempt} attempts: ${e.message.replace(`GitStateStore "${this.name}": `, '')}`,
+            );
+          }
+          throw e;
+        }
+        this.options.logger?.debug(
+          { store: this.name, attempt, remoteExists, batches: group.length },
+          'git push rejected; fetching and re-applying',
+        );
+        await sleep(20 + Math.random() * 80 * attempt);
+      }
+    }
   }
 
   async readFile(file: string): Promise<string | undefined> {

@@ -131,6 +131,44 @@ describe('GitStateStoreWriter over file://', () => {
     await writer.close();
   });
 
+  it('writes updates queued at once with one push, one commit each, and fails only a bad batch', async () => {
+    const { bare, url, cacheDir } = await freshRepo();
+    // Count pushes on the server side.
+    const pushes = path.join(work, `pushes-${counter}`);
+    await writeFile(
+      path.join(bare, 'hooks', 'post-receive'),
+      `#!/bin/sh\necho push >> ${pushes}\n`,
+      { mode: 0o755 },
+    );
+    const writer = createStateStoreWriter(gitStore(url), undefined, { cacheDir });
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 8 }, (_, i) =>
+        writer.update({
+          message: `Update from: w${i}`,
+          writeFiles: [{ path: `d${i}/f.yaml`, content: `${i}` }],
+        }),
+      ),
+      writer.update({ message: 'bad', writeFiles: [{ path: 'd0/f.yaml/sub', content: 'x' }] }),
+      writer.update({
+        message: 'Update from: w8',
+        writeFiles: [{ path: 'd8/f.yaml', content: '8' }],
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      ...Array(8).fill('fulfilled'),
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((await commitMessages(bare)).sort()).toEqual(
+      Array.from({ length: 9 }, (_, i) => `Update from: w${i}`),
+    );
+    expect(await filesAt(bare)).toHaveLength(9);
+    // The first update goes alone; everything queued behind it shares the next push.
+    const pushCount = (await readFile(pushes, 'utf8')).trim().split('\n').length;
+    expect(pushCount).toBeLessThanOrEqual(2);
+    await writer.close();
+  });
+
   it('a batch that fails half-way leaves nothing behind for the next update', async () => {
     const { bare, url, cacheDir } = await freshRepo();
     const writer = createStateStoreWriter(gitStore(url), undefined, { cacheDir });
