@@ -72,10 +72,6 @@ export function resolveConfig(
   };
 }
 
-export function platformDbDir(config: PromiseflowConfig): string {
-  return config.dataDir;
-}
-
 export function logFile(config: PromiseflowConfig): string {
   return path.join(config.dataDir, 'logs', 'promiseflow.log');
 }

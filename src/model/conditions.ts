@@ -45,10 +45,3 @@ export function setCondition(
   else list.push(merged);
   return list;
 }
-
-export function getCondition(
-  conditions: Condition[] | undefined,
-  type: string,
-): Condition | undefined {
-  return conditions?.find((c) => c.type === type);
-}

@@ -6,7 +6,6 @@ import type { Destination, StateStore, WorkSpec } from './types';
  */
 
 export const STATIC_DEPENDENCIES_PIPELINE = 'static';
-export const ROOT_WORKLOAD_GROUP_ID = '5058f';
 
 function joinPath(...parts: (string | undefined)[]): string {
   return parts
