@@ -22,6 +22,17 @@ function rendered(platform: TestPlatform, repo: StateRepo, file: string): string
   return out;
 }
 
+/** A platform with its own Git state store and the example's Destinations registered. */
+async function startSchedulingPlatform(
+  name: string,
+  platformYaml: string,
+): Promise<{ platform: TestPlatform; repo: StateRepo }> {
+  const platform = await startTestPlatform(name);
+  const repo = await createStateRepo(path.join(platform.dir, 'state.git'));
+  await cliOk(platform, ['apply', '-f', rendered(platform, repo, platformYaml), '--wait']);
+  return { platform, repo };
+}
+
 function unschedulableLines(platform: TestPlatform): unknown[] {
   return logLinesWithMessage(platform.logFile, NO_DESTINATIONS).map((l) => l.destinationSelectors);
 }
@@ -33,14 +44,7 @@ describe('Scheduling Promises: the elastic-cloud walk-through (seed 004)', () =>
   const resourceDir = 'worker-1/resources/default/elastic-cloud/example/instance-configure/5058f/';
 
   beforeAll(async () => {
-    platform = await startTestPlatform('sched-eck');
-    repo = await createStateRepo(path.join(platform.dir, 'state.git'));
-    await cliOk(platform, [
-      'apply',
-      '-f',
-      rendered(platform, repo, example('platform.yaml')),
-      '--wait',
-    ]);
+    ({ platform, repo } = await startSchedulingPlatform('sched-eck', example('platform.yaml')));
   });
 
   afterAll(async () => {
@@ -120,14 +124,7 @@ describe('Scheduling rules (SPEC §5)', () => {
       .map((f) => f.split('/')[0]!);
 
   beforeAll(async () => {
-    platform = await startTestPlatform('sched-rules');
-    repo = await createStateRepo(path.join(platform.dir, 'state.git'));
-    await cliOk(platform, [
-      'apply',
-      '-f',
-      rendered(platform, repo, example('platform.yaml')),
-      '--wait',
-    ]);
+    ({ platform, repo } = await startSchedulingPlatform('sched-rules', example('platform.yaml')));
   });
 
   afterAll(async () => {
