@@ -1,6 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { LABELS } from '../model/labels';
-import { isLatestRevision, resourceBindingName, revisionName } from '../model/revisions';
+import {
+  isLatestRevision,
+  LATEST_REVISION_DELETE_REFUSED,
+  resourceBindingName,
+  revisionName,
+} from '../model/revisions';
 import type {
   KratixPromise,
   PromiseRevision,
@@ -8,6 +13,7 @@ import type {
   Work,
   WorkPlacement,
 } from '../model/types';
+import { resourceApiName } from '../model/resource-api';
 import { crdOf, promiseVersion } from '../model/validate';
 import { listAll } from '../platform/store';
 import type { ActivityDeps } from './deps';
@@ -17,7 +23,7 @@ import { pageOfResources } from './bound-resources';
 import type { ResourceRef } from './resource';
 import { resourceWorkTarget, runPipelineToWork, workName } from './works';
 
-export const LATEST_REVISION_DELETE_REFUSED = 'can not delete the latest PromiseRevision';
+export { LATEST_REVISION_DELETE_REFUSED };
 
 async function promiseOf(deps: ActivityDeps, name: string): Promise<KratixPromise | undefined> {
   return deps.store.get<KratixPromise>({ kind: 'Promise', name });
@@ -221,8 +227,16 @@ export function createDeletionActivities(deps: ActivityDeps) {
             [LABELS.promiseName]: input.promiseName,
           },
         })) {
-          await deps.store.delete({ kind: 'PromiseRevision', name: r.metadata.name });
+          const key = { kind: 'PromiseRevision', name: r.metadata.name };
+          // A Promise being deleted has no latest revision; the platform refuses to delete
+          // one that still says it is latest (on a cluster, an admission policy does).
+          if (isLatestRevision(r))
+            await deps.store.patchLabels(key, { [LABELS.latestRevision]: null });
+          await deps.store.delete(key);
         }
+        const promise = await promiseOf(deps, input.promiseName);
+        const api = promise ? resourceApiName(promise) : undefined;
+        if (api) await deps.store.removeResourceApi(api);
         await deps.store.delete({ kind: 'Promise', name: input.promiseName });
         activityLogger(deps, { promise: input.promiseName }).info('Promise deleted');
       });

@@ -1,8 +1,10 @@
-import { CONDITION, REASON, setCondition } from '../model/conditions';
+import { CONDITION, REASON } from '../model/conditions';
+import { isBeingDeleted } from '../model/objects';
 import { destinationCheckFiles } from '../model/paths';
 import type { Condition, Destination } from '../model/types';
 import type { ActivityDeps } from './deps';
-import { activityLogger, guarded, nowIso } from './deps';
+import { activityLogger, guarded } from './deps';
+import { conditionsOf, recordEvent, writeStatus } from './status';
 import { stateStoreOf } from './scheduling';
 
 export function createDestinationActivities(deps: ActivityDeps) {
@@ -19,6 +21,8 @@ export function createDestinationActivities(deps: ActivityDeps) {
         const key = { kind: 'Destination', name: input.name };
         const destination = await deps.store.get<Destination>(key);
         if (!destination) return { exists: false, ready: false, message: 'deleted' };
+        if (isBeingDeleted(destination))
+          return { exists: false, ready: false, message: 'deleting' };
         let ready = true;
         let message = 'State store is ready';
         let storeKey: { kind: string; name: string } | undefined;
@@ -41,33 +45,31 @@ export function createDestinationActivities(deps: ActivityDeps) {
           reason: ready ? REASON.stateStoreReady : REASON.stateStoreWriteFailed,
           message,
         };
-        const now = nowIso(deps);
-        await deps.store.updateStatus(key, {
-          ...(destination.status ?? {}),
-          conditions: setCondition(
-            destination.status?.conditions as Condition[] | undefined,
-            condition,
-            now,
-          ),
-        });
+        const wasReady = conditionsOf(destination).find((c) => c.type === CONDITION.ready);
+        await writeStatus(deps, key, [condition]);
         if (storeKey) {
-          const store = await deps.store.get(storeKey);
-          if (store) {
-            await deps.store.updateStatus(storeKey, {
-              ...(store.status ?? {}),
-              status: ready ? 'Ready' : 'NotReady',
-              conditions: setCondition(
-                store.status?.conditions as Condition[] | undefined,
-                condition,
-                now,
-              ),
-            });
-          }
+          await writeStatus(deps, storeKey, [condition], { status: ready ? 'Ready' : 'NotReady' });
+        }
+        if (wasReady?.status !== condition.status || wasReady.message !== message) {
+          await recordEvent(deps, key, {
+            type: ready ? 'Normal' : 'Warning',
+            reason: ready ? 'Ready' : 'NotReady',
+            message,
+          });
         }
         const log = activityLogger(deps, { destination: input.name });
         if (ready) log.info('Destination ready');
         else log.warn({ reason: message }, 'Destination not ready');
         return { exists: true, ready, message };
+      });
+    },
+
+    /** The end of a Destination's deletion: its placements were flagged misplaced by now. */
+    async deleteDestinationObject(input: { name: string }): Promise<{ deleted: boolean }> {
+      return guarded(async () => {
+        const deleted = await deps.store.delete({ kind: 'Destination', name: input.name });
+        activityLogger(deps, { destination: input.name }).info('Destination deleted');
+        return { deleted };
       });
     },
   };

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { workloadGroupId, workloadsDigest } from '../model/hashing';
+import { workloadFromBytes, workloadGroupId, workloadsDigest } from '../model/hashing';
 import type { DestinationSelector, Workload, WorkloadGroup } from '../model/types';
 import { validatePipelineSelectors } from '../model/validate';
 
@@ -68,7 +68,8 @@ export async function buildWorkloadGroups(
     const base = g.directory === '.' ? outputDir : path.join(outputDir, g.directory);
     const workloads: Workload[] = [];
     for (const f of g.files) {
-      workloads.push({ filepath: f, content: await fs.readFile(path.join(base, f), 'utf8') });
+      // Bytes first: reading as UTF-8 would turn invalid sequences into U+FFFD for good.
+      workloads.push(workloadFromBytes(f, await fs.readFile(path.join(base, f))));
     }
     result.push({
       id: workloadGroupId(g.directory),

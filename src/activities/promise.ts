@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { CONDITION, REASON, setCondition } from '../model/conditions';
+import { CONDITION, REASON } from '../model/conditions';
 import { LABELS } from '../model/labels';
 import { buildPromiseRevision } from '../model/revisions';
 import type { Condition, KratixPromise, PromiseRevision } from '../model/types';
@@ -7,8 +7,11 @@ import { SYSTEM_NAMESPACE } from '../model/types';
 import { crdOf, promiseVersion, validatePromise } from '../model/validate';
 import { staticDependenciesFilename, STATIC_DEPENDENCIES_PIPELINE } from '../model/paths';
 import { workloadGroupId, workloadsDigest } from '../model/hashing';
+import { InvalidInputError } from '../model/errors';
+import { resourceApiDefinition } from '../model/resource-api';
+import { recordEvent, writeStatus } from './status';
 import type { ActivityDeps } from './deps';
-import { activityLogger, guarded, notFound, nowIso } from './deps';
+import { activityLogger, guarded, notFound } from './deps';
 import type { PipelineWorkResult, WorkRef } from './works';
 import { buildWork, runPipelineToWork, workName } from './works';
 
@@ -40,14 +43,30 @@ async function setPromiseConditions(
   conditions: Condition[],
   extra: Record<string, unknown> = {},
 ) {
-  const promise = await deps.store.get<KratixPromise>({ kind: 'Promise', name });
-  if (!promise) return;
-  let list = (promise.status?.conditions as Condition[] | undefined) ?? [];
-  for (const c of conditions) list = setCondition(list, c, nowIso(deps));
-  await deps.store.updateStatus(
-    { kind: 'Promise', name },
-    { ...(promise.status ?? {}), ...extra, conditions: list },
-  );
+  await writeStatus(deps, { kind: 'Promise', name }, conditions, extra);
+}
+
+/** A Promise whose API the platform refuses says so on its own status, then fails. */
+async function installResourceApi(deps: ActivityDeps, promise: KratixPromise): Promise<void> {
+  const crd = resourceApiDefinition(promise);
+  if (!crd) return;
+  try {
+    await deps.store.ensureResourceApi(crd);
+  } catch (err) {
+    if (err instanceof InvalidInputError) {
+      const key = { kind: 'Promise', name: promise.metadata.name };
+      await setPromiseConditions(deps, promise.metadata.name, [
+        {
+          type: CONDITION.configureWorkflowCompleted,
+          status: 'False',
+          reason: REASON.invalidSpec,
+          message: err.message,
+        },
+      ]);
+      await recordEvent(deps, key, { type: 'Warning', reason: 'InvalidAPI', message: err.message });
+    }
+    throw err;
+  }
 }
 
 export function createPromiseActivities(deps: ActivityDeps) {
@@ -70,11 +89,16 @@ export function createPromiseActivities(deps: ActivityDeps) {
         const promise = await deps.store.get<KratixPromise>({ kind: 'Promise', name });
         if (!promise) throw notFound(`Promise "${name}"`);
         const version = promiseVersion(promise);
+        // Served before anything else: requests can be created once the Promise is available.
+        await installResourceApi(deps, promise);
         const revision = buildPromiseRevision(promise, version, true);
         await deps.store.apply(revision);
-        await deps.store.updateStatus(
+        await deps.store.mutateStatus(
           { kind: 'PromiseRevision', name: revision.metadata.name },
-          { latest: true },
+          (r) => ({
+            ...(r.status ?? {}),
+            latest: true,
+          }),
         );
         // Only the most recently applied version is latest (no semver ordering).
         const { items } = await deps.store.list<PromiseRevision>('PromiseRevision', {
@@ -86,11 +110,17 @@ export function createPromiseActivities(deps: ActivityDeps) {
             { kind: 'PromiseRevision', name: other.metadata.name },
             { [LABELS.latestRevision]: null },
           );
-          await deps.store.updateStatus(
+          // `latest` is left out rather than false, as Kratix's omitempty does: the LATEST
+          // column stays blank for older revisions.
+          await deps.store.mutateStatus(
             { kind: 'PromiseRevision', name: other.metadata.name },
-            { ...(other.status ?? {}), latest: false },
+            (r) => {
+              const { latest: _l, ...rest } = (r.status ?? {}) as Record<string, unknown>;
+              return rest;
+            },
           );
         }
+        const api = crdOf(promise);
         await setPromiseConditions(
           deps,
           name,
@@ -102,7 +132,21 @@ export function createPromiseActivities(deps: ActivityDeps) {
               message: 'Pipelines are still in progress',
             },
           ],
-          { version },
+          {
+            version,
+            // What the bridge compares with metadata.generation: this spec is being applied.
+            observedGeneration: promise.metadata.generation ?? 1,
+            ...(api ? { kind: api.kind, apiVersion: `${api.group}/${api.storageVersion}` } : {}),
+          },
+        );
+        await recordEvent(
+          deps,
+          { kind: 'Promise', name },
+          {
+            type: 'Normal',
+            reason: 'UpdateStarted',
+            message: `Applying ${version} (PromiseRevision ${revision.metadata.name})`,
+          },
         );
         activityLogger(deps, { promise: name }).info(
           { version, revision: revision.metadata.name },
@@ -155,14 +199,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
           },
         });
         if (result.status) {
-          const current = await deps.store.get<KratixPromise>({
-            kind: 'Promise',
-            name: input.promiseName,
-          });
-          await deps.store.updateStatus(
-            { kind: 'Promise', name: input.promiseName },
-            { ...(current?.status ?? {}), ...result.status },
-          );
+          await writeStatus(deps, { kind: 'Promise', name: input.promiseName }, [], result.status);
         }
         return result;
       });
@@ -245,10 +282,33 @@ export function createPromiseActivities(deps: ActivityDeps) {
                 message: input.message,
               },
             ];
+        // The end of an update (it carries the counts): did it bring the whole fleet about?
+        const failedResources = (input.resources?.failed ?? 0) > 0;
+        if (input.resources) {
+          conditions.push({
+            type: CONDITION.resourcesReconciled,
+            status: input.succeeded && !failedResources ? 'True' : 'False',
+            reason: !input.succeeded
+              ? REASON.updateAborted
+              : failedResources
+                ? REASON.resourcesFailed
+                : REASON.allResourcesReconciled,
+            message: input.message,
+          });
+        }
         const extra: Record<string, unknown> = {};
         if (input.resources) extra.resources = input.resources;
         if (input.succeeded) extra.status = 'Available';
         await setPromiseConditions(deps, input.promiseName, conditions, extra);
+        await recordEvent(
+          deps,
+          { kind: 'Promise', name: input.promiseName },
+          !input.succeeded
+            ? { type: 'Warning', reason: 'UpdateFailed', message: input.message }
+            : failedResources
+              ? { type: 'Warning', reason: REASON.resourcesFailed, message: input.message }
+              : { type: 'Normal', reason: 'Available', message: input.message },
+        );
         const log = activityLogger(deps, { promise: input.promiseName });
         if (input.succeeded)
           log.info({ revision: input.revisionName, ...input.resources }, input.message);

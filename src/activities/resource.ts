@@ -1,4 +1,9 @@
-import { CONDITION, REASON, setCondition } from '../model/conditions';
+/**
+ * The activities of a resource request's reconcile: binding, pipelines, outcome, and the
+ * paging of an update's fleet. ~380 lines: each activity is load → model rule → write, and
+ * they share the request's and binding's status helpers.
+ */
+import { CONDITION, REASON } from '../model/conditions';
 import { LATEST_VERSION } from '../model/labels';
 import {
   bindingFollows,
@@ -8,14 +13,24 @@ import {
   resourceBindingName,
   revisionName,
 } from '../model/revisions';
-import type { Condition, KratixPromise, PromiseRevision, ResourceBinding } from '../model/types';
+import type {
+  Condition,
+  KratixObject,
+  KratixPromise,
+  PromiseRevision,
+  ResourceBinding,
+} from '../model/types';
 import { crdOf, promiseVersion, validateResourceRequest } from '../model/validate';
 import { InvalidInputError } from '../model/errors';
 import type { ActivityDeps } from './deps';
-import { activityLogger, FAILURE, guarded, notFound, nowIso } from './deps';
+import { activityLogger, FAILURE, guarded, notFound } from './deps';
+import { conditionsOf, recordEvent, writeStatus } from './status';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ResourcePage } from './bound-resources';
 import { pageOfResources } from './bound-resources';
+import { pipelineNamespace } from '../pipelines/env';
+import { secretValuesOf } from '../pipelines/failure-output';
+import { PipelineFailedError } from '../pipelines/runner';
 import type { PipelineWorkResult } from './works';
 import { resourceWorkTarget, runPipelineToWork } from './works';
 
@@ -49,38 +64,29 @@ async function updateResourceStatus(
   conditions: Condition[],
   extra: Record<string, unknown> = {},
 ): Promise<void> {
-  const key = { kind, name: ref.name, namespace: ref.namespace };
-  const current = await deps.store.get(key);
-  if (!current) return;
-  let list = (current.status?.conditions as Condition[] | undefined) ?? [];
-  for (const c of conditions) list = setCondition(list, c, nowIso(deps));
-  await deps.store.updateStatus(key, { ...(current.status ?? {}), ...extra, conditions: list });
+  await writeStatus(deps, { kind, name: ref.name, namespace: ref.namespace }, conditions, extra);
 }
 
 async function updateBindingStatus(
   deps: ActivityDeps,
   ref: ResourceRef,
-  mutate: (
-    status: Record<string, unknown>,
-    conditions: Condition[],
-  ) => { status: Record<string, unknown>; conditions: Condition[] },
+  conditions: Condition[],
+  mutate: (status: Record<string, unknown>, binding: KratixObject) => Record<string, unknown> = (
+    s,
+  ) => s,
 ): Promise<void> {
   const key = {
     kind: 'ResourceBinding',
     name: resourceBindingName(ref.promiseName, ref.name),
     namespace: ref.namespace,
   };
-  const binding = await deps.store.get<ResourceBinding>(key);
-  if (!binding) return;
-  const status = { ...(binding.status ?? {}) };
-  const next = mutate(status, (status.conditions as Condition[] | undefined) ?? []);
-  await deps.store.updateStatus(key, { ...next.status, conditions: next.conditions });
+  await writeStatus(deps, key, conditions, mutate);
 }
 
 function promiseAvailable(promise: KratixPromise | undefined): boolean {
-  const conditions = promise?.status?.conditions as Condition[] | undefined;
   return (
-    conditions?.find((c) => c.type === CONDITION.configureWorkflowCompleted)?.status === 'True'
+    conditionsOf(promise).find((c) => c.type === CONDITION.configureWorkflowCompleted)?.status ===
+    'True'
   );
 }
 
@@ -142,7 +148,7 @@ export function createResourceActivities(deps: ActivityDeps) {
             got: version,
           });
         }
-        // Resources start only after the Promise's configure workflow succeeded (SPEC §3);
+        // Resources start only after the Promise's configure workflow succeeded (behaviour §3);
         // the Promise update's own re-runs come after that point by construction.
         if (input.trigger !== 'promise-update' && !promiseAvailable(promise)) {
           throw ApplicationFailure.retryable(
@@ -152,21 +158,16 @@ export function createResourceActivities(deps: ActivityDeps) {
         }
         validateResourceRequest(request, revision.spec.promiseSpec, `${kind} "${ref.name}"`);
         const upgrading = binding.status?.lastAppliedVersion !== version;
-        await updateBindingStatus(deps, ref, (status, conditions) => ({
-          status,
-          conditions: upgrading
-            ? setCondition(
-                conditions,
-                {
-                  type: CONDITION.upgradeSucceeded,
-                  status: 'False',
-                  reason: REASON.upgradeInProgress,
-                  message: `Upgrading to ${version}`,
-                },
-                nowIso(deps),
-              )
-            : conditions,
-        }));
+        if (upgrading) {
+          await updateBindingStatus(deps, ref, [
+            {
+              type: CONDITION.upgradeSucceeded,
+              status: 'False',
+              reason: REASON.upgradeInProgress,
+              message: `Upgrading to ${version}`,
+            },
+          ]);
+        }
         await updateResourceStatus(deps, kind, ref, [
           {
             type: CONDITION.configureWorkflowCompleted,
@@ -214,6 +215,19 @@ export function createResourceActivities(deps: ActivityDeps) {
           promiseName: input.promiseName,
           promiseSelectors: revision.spec.promiseSpec.destinationSelectors ?? [],
           ...resourceWorkTarget(input, pipeline.metadata.name),
+        }).catch(async (err: unknown) => {
+          // The failure message carries the container's last output lines: mask the
+          // values of the Secrets this pipeline was given before it leaves the worker.
+          if (!(err instanceof PipelineFailedError)) throw err;
+          const namespace = pipelineNamespace(
+            { spec: revision.spec!.promiseSpec },
+            'resource',
+            request,
+          );
+          const secrets = await secretValuesOf(pipeline, namespace, (key) =>
+            deps.store.get(key),
+          ).catch(() => []);
+          throw err.withSecretsMasked(secrets);
         });
         // status.yaml from the pipeline is merged into the request's status.
         if (result.status) await updateResourceStatus(deps, kind, input, [], result.status);
@@ -246,23 +260,33 @@ export function createResourceActivities(deps: ActivityDeps) {
           ],
           { observedGeneration: input.generation, promiseVersion: input.version },
         );
-        await updateBindingStatus(deps, input, (status, conditions) => {
-          const next: Record<string, unknown> = { ...status, lastAppliedVersion: input.version };
-          delete next.failedVersion;
-          return {
-            status: next,
-            conditions: setCondition(
-              conditions,
-              {
-                type: CONDITION.upgradeSucceeded,
-                status: 'True',
-                reason: REASON.upgradeComplete,
-                message: `Running ${input.version}`,
-              },
-              nowIso(deps),
-            ),
-          };
-        });
+        await updateBindingStatus(
+          deps,
+          input,
+          [
+            {
+              type: CONDITION.upgradeSucceeded,
+              status: 'True',
+              reason: REASON.upgradeComplete,
+              message: `Running ${input.version}`,
+            },
+          ],
+          (status, binding) => {
+            const next: Record<string, unknown> = {
+              ...status,
+              lastAppliedVersion: input.version,
+              // The bridge compares this with the binding's generation (a pinned version).
+              observedGeneration: binding.metadata.generation ?? 1,
+            };
+            delete next.failedVersion;
+            return next;
+          },
+        );
+        await recordEvent(
+          deps,
+          { kind, name: input.name, namespace: input.namespace },
+          { type: 'Normal', reason: 'Reconciled', message: `Reconciled at ${input.version}` },
+        );
         activityLogger(deps, {
           promise: input.promiseName,
           resource: `${input.namespace}/${input.name}`,
@@ -293,19 +317,26 @@ export function createResourceActivities(deps: ActivityDeps) {
           ]);
         }
         if (input.version) {
-          await updateBindingStatus(deps, input, (status, conditions) => ({
-            status: { ...status, failedVersion: input.version },
-            conditions: setCondition(
-              conditions,
+          await updateBindingStatus(
+            deps,
+            input,
+            [
               {
                 type: CONDITION.upgradeSucceeded,
                 status: 'False',
                 reason: REASON.upgradeFailed,
                 message: input.message,
               },
-              nowIso(deps),
-            ),
-          }));
+            ],
+            (status) => ({ ...status, failedVersion: input.version }),
+          );
+        }
+        if (kind) {
+          await recordEvent(
+            deps,
+            { kind, name: input.name, namespace: input.namespace },
+            { type: 'Warning', reason: 'ReconcileFailed', message: input.message },
+          );
         }
         activityLogger(deps, {
           promise: input.promiseName,

@@ -1,7 +1,13 @@
-import { CONDITION, REASON, setCondition } from '../model/conditions';
-import { LABELS } from '../model/labels';
+/**
+ * The activities that carry out scheduling decisions (model/placement, model/work-placement):
+ * the scheduling context, placement writes, misplaced flags, deletes. ~380 lines: the load and
+ * report helpers of the placement write sit beside it.
+ */
+import { CONDITION, REASON } from '../model/conditions';
+import { isBeingDeleted } from '../model/objects';
+import { LABELS, labelValue } from '../model/labels';
 import { filepathMode } from '../model/paths';
-import { aggregatedFile, mergeBatch, placementFiles } from './placement-files';
+import { aggregatedFile } from './placement-files';
 import type {
   DestinationCandidate,
   ExistingPlacement,
@@ -10,19 +16,17 @@ import type {
   UnscheduledGroup,
 } from '../model/placement';
 import { NO_DESTINATIONS_MESSAGE, unschedulableLogData } from '../model/placement';
-import type {
-  Condition,
-  Destination,
-  Secret,
-  StateStore,
-  Work,
-  WorkPlacement,
-} from '../model/types';
-import { PLATFORM_API_VERSION, SYSTEM_NAMESPACE } from '../model/types';
+import type { Destination, Secret, StateStore, Work, WorkPlacement } from '../model/types';
+import type { PlacementProblem, StoreWritePlan } from '../model/work-placement';
+import { planPlacementWrites } from '../model/work-placement';
+import { InvalidInputError } from '../model/errors';
+import { StateStoreError } from '../statestores/writer';
+import { ApplicationFailure } from '@temporalio/activity';
+import { SYSTEM_NAMESPACE } from '../model/types';
 import { listAll } from '../platform/store';
-import type { UpdateBatch } from '../statestores/writer';
 import type { ActivityDeps } from './deps';
-import { activityLogger, guarded, notFound, nowIso } from './deps';
+import { activityLogger, guarded, notFound } from './deps';
+import { recordEvent, writeStatus } from './status';
 import type { WorkRef } from './works';
 
 export interface SchedulingContext {
@@ -36,9 +40,11 @@ export async function placementsOfWork(
   work: WorkRef,
 ): Promise<WorkPlacement[]> {
   const all = await listAll<WorkPlacement>(deps.store, 'WorkPlacement', {
-    labelSelector: { [LABELS.work]: work.name },
+    labelSelector: { [LABELS.work]: labelValue(work.name) },
   });
-  return all.filter((p) => p.spec?.workNamespace === work.namespace);
+  return all.filter(
+    (p) => p.spec?.workNamespace === work.namespace && p.spec.workName === work.name,
+  );
 }
 
 /** The state store behind a Destination and the Secret it refers to. */
@@ -69,24 +75,15 @@ export async function stateStoreOf(
   return { store, secret };
 }
 
-function withCondition<T extends { status?: Record<string, unknown> }>(
-  obj: T,
-  condition: Condition,
-  now: string,
-): Record<string, unknown> {
-  return {
-    ...(obj.status ?? {}),
-    conditions: setCondition(obj.status?.conditions as Condition[] | undefined, condition, now),
-  };
-}
-
 export function createSchedulingActivities(deps: ActivityDeps) {
   return {
     async loadSchedulingContext(ref: WorkRef): Promise<SchedulingContext | undefined> {
       return guarded(async () => {
         const work = await deps.store.get<Work>({ kind: 'Work', ...ref });
         if (!work?.spec) return undefined;
-        const destinations = await listAll<Destination>(deps.store, 'Destination');
+        const destinations = (await listAll<Destination>(deps.store, 'Destination')).filter(
+          (d) => !isBeingDeleted(d),
+        );
         const placements = await placementsOfWork(deps, ref);
         return {
           work: {
@@ -116,160 +113,71 @@ export function createSchedulingActivities(deps: ActivityDeps) {
 
     /**
      * Writes each targeted workload group to its Destination's state store (one update per
-     * store) and records the WorkPlacements. Files first, then records: a retry after a
-     * crash rewrites identical bytes, which the writers skip.
+     * store, from the pure plan of model/work-placement) and records the WorkPlacements.
+     * Files first, then records: a retry after a crash rewrites identical bytes, which the
+     * writers skip; an aggregatedYAML file is derived from the records, so there they come
+     * first. A Destination that cannot be written (no state store, bad credentials) fails
+     * alone: the others are written, and its Work says which failed and why.
      */
     async writeWorkPlacements(input: {
       work: WorkRef;
       targets: PlacementTarget[];
-    }): Promise<{ written: number; changed: number }> {
+    }): Promise<{ written: number; changed: number; failed: string[] }> {
       return guarded(async () => {
         const work = await deps.store.get<Work>({ kind: 'Work', ...input.work });
         if (!work?.spec) throw notFound(`Work "${input.work.namespace}/${input.work.name}"`);
         const log = activityLogger(deps, { work: input.work.name, promise: work.spec.promiseName });
-        type Pending = { target: PlacementTarget; paths: string[]; digest: string };
-        type StoreEntry = {
-          store: StateStore;
-          secret?: Secret;
-          items: Pending[];
-          batch: UpdateBatch;
-          aggregated: Map<
-            string,
-            { destination: Destination; overrides: Map<string, string[] | null> }
-          >;
-        };
-        const byStore = new Map<string, StoreEntry>();
-        for (const target of input.targets) {
-          const destination = await deps.store.get<Destination>({
-            kind: 'Destination',
-            name: target.destination,
-          });
-          if (!destination) throw notFound(`Destination "${target.destination}"`);
-          const group = work.spec.workloadGroups.find((g) => g.id === target.groupId);
-          if (!group)
-            throw notFound(`workload group ${target.groupId} of Work "${input.work.name}"`);
-          const { store, secret } = await stateStoreOf(deps, destination);
-          const key = `${store.kind}/${store.metadata.name}`;
-          const entry: StoreEntry = byStore.get(key) ?? {
-            store,
-            secret,
-            items: [],
-            batch: { message: '' },
-            aggregated: new Map(),
-          };
-          const previous = await deps.store.get<WorkPlacement>({
-            kind: 'WorkPlacement',
-            name: target.placementName,
-            namespace: SYSTEM_NAMESPACE,
-          });
-          const files = placementFiles(
-            destination,
-            store,
-            work,
-            group,
-            target.placementName,
-            previous,
-          );
-          mergeBatch(entry.batch, files.batch);
-          if (filepathMode(destination) === 'aggregatedYAML') {
-            const agg = entry.aggregated.get(destination.metadata.name) ?? {
-              destination,
-              overrides: new Map(),
-            };
-            agg.overrides.set(
-              target.placementName,
-              group.workloads.map((w) => w.content),
-            );
-            entry.aggregated.set(destination.metadata.name, agg);
-          }
-          entry.items.push({ target, paths: files.paths, digest: group.digest });
-          byStore.set(key, entry);
-        }
-        for (const entry of byStore.values()) {
-          for (const { destination, overrides } of entry.aggregated.values()) {
-            mergeBatch(entry.batch, {
-              message: '',
-              writeFiles: [await aggregatedFile(deps, destination, entry.store, overrides)],
-            });
-          }
-        }
+        const loaded = await loadTargets(deps, input.targets);
+        const plan = planPlacementWrites({
+          work,
+          workRef: input.work,
+          targets: input.targets,
+          destination: (name) => loaded.destinations.get(name),
+          stateStore: (d) => loaded.stores.get(d.metadata.name) ?? { problem: 'no state store' },
+          previous: (name) => loaded.previous.get(name),
+        });
+        const problems = [...plan.problems];
         let changed = 0;
-        for (const entry of byStore.values()) {
-          entry.batch.message = `Update from: ${entry.items.map((i) => i.target.placementName).join(', ')}`;
-          const writer = deps.stateStores.forStore(entry.store, entry.secret);
-          const result = await writer.update(entry.batch);
-          if (result.changed) changed++;
-          log.info(
-            {
-              stateStore: `${entry.store.kind}/${entry.store.metadata.name}`,
-              placements: entry.items.length,
-              changed: result.changed,
-              revision: result.revision,
-            },
-            result.changed ? 'state store updated' : 'state store already up to date',
-          );
-        }
-        const now = nowIso(deps);
-        for (const entry of byStore.values()) {
-          for (const item of entry.items) {
-            const labels: Record<string, string> = {
-              [LABELS.work]: input.work.name,
-              [LABELS.targetDestinationName]: item.target.destination,
-              [LABELS.promiseName]: work.spec.promiseName,
-            };
-            if (work.spec.resourceName) labels[LABELS.resourceName] = work.spec.resourceName;
-            const placement: WorkPlacement = {
-              apiVersion: PLATFORM_API_VERSION,
-              kind: 'WorkPlacement',
-              metadata: { name: item.target.placementName, namespace: SYSTEM_NAMESPACE, labels },
-              spec: {
-                targetDestinationName: item.target.destination,
-                workName: input.work.name,
-                workNamespace: input.work.namespace,
-                workloadGroupId: item.target.groupId,
-                promiseName: work.spec.promiseName,
-                resourceName: work.spec.resourceName,
-                digest: item.digest,
-                paths: item.paths,
+        for (const write of plan.stores) {
+          const { store, secret } = loaded.writers.get(write.store)!;
+          try {
+            if (write.aggregated.length > 0) await recordPlacements(deps, write, store, false);
+            const result = await deps.stateStores.forStore(store, secret).update({
+              message: write.message,
+              ...write.changes,
+              writeFiles: [
+                ...(write.changes.writeFiles ?? []),
+                ...write.aggregated.map((d) => aggregatedFile(deps, d, store)),
+              ],
+            });
+            if (result.changed) changed++;
+            log.info(
+              {
+                stateStore: write.store,
+                placements: write.placements.length,
+                changed: result.changed,
+                revision: result.revision,
               },
-            };
-            const { object } = await deps.store.apply(placement);
-            await deps.store.updateStatus(
-              { kind: 'WorkPlacement', name: object.metadata.name, namespace: SYSTEM_NAMESPACE },
-              withCondition(
-                object,
-                {
-                  type: CONDITION.ready,
-                  status: 'True',
-                  reason: REASON.stateStoreReady,
-                  message: `Written to ${entry.store.kind} "${entry.store.metadata.name}"`,
-                },
-                now,
-              ),
+              result.changed ? 'state store updated' : 'state store already up to date',
             );
+            await recordPlacements(deps, write, store, true);
+          } catch (err) {
+            if (isRetryable(err)) throw err; // Temporal retries; done writes are found done
+            const message = err instanceof Error ? err.message : String(err);
+            for (const p of write.placements) {
+              problems.push({
+                placementName: p.metadata.name,
+                destination: p.spec!.targetDestinationName,
+                message,
+              });
+            }
           }
         }
-        const current = await deps.store.get<Work>({ kind: 'Work', ...input.work });
-        if (current) {
-          await deps.store.updateStatus(
-            { kind: 'Work', ...input.work },
-            withCondition(
-              current,
-              {
-                type: CONDITION.scheduled,
-                status: 'True',
-                reason: REASON.scheduled,
-                message: `Scheduled to ${[...new Set(input.targets.map((t) => t.destination))].join(', ')}`,
-              },
-              now,
-            ),
-          );
-        }
-        return { written: input.targets.length, changed };
+        return reportWrites(deps, input, work, problems, changed);
       });
     },
 
-    /** Misplaced placements keep their files and are not updated any more (seed 000). */
+    /** Misplaced placements keep their files and are not updated any more (Kratix docs: Updates, misplaced workloads). */
     async markWorkPlacementsMisplaced(input: { names: string[] }): Promise<void> {
       return guarded(async () => {
         for (const name of input.names) {
@@ -291,26 +199,21 @@ export function createSchedulingActivities(deps: ActivityDeps) {
         const log = activityLogger(deps, { work: input.work.name });
         for (const g of input.groups)
           log.info(unschedulableLogData(g.destinationSelectors), NO_DESTINATIONS_MESSAGE);
-        const current = await deps.store.get<Work>({ kind: 'Work', ...input.work });
-        if (current) {
-          await deps.store.updateStatus(
-            { kind: 'Work', ...input.work },
-            withCondition(
-              current,
-              {
-                type: CONDITION.scheduled,
-                status: 'False',
-                reason: REASON.unscheduled,
-                message: NO_DESTINATIONS_MESSAGE,
-              },
-              nowIso(deps),
-            ),
-          );
-        }
+        await writeStatus(deps, { kind: 'Work', ...input.work }, [
+          {
+            type: CONDITION.scheduled,
+            status: 'False',
+            reason: REASON.unscheduled,
+            message: NO_DESTINATIONS_MESSAGE,
+          },
+        ]);
       });
     },
 
-    /** Deletes WorkPlacements and their files ("Delete from: <placement>"). */
+    /**
+     * Deletes WorkPlacements and their files ("Delete from: <placement>"). In aggregatedYAML
+     * mode the record goes first, then the file is written again from the rest.
+     */
     async deleteWorkPlacements(input: { names: string[] }): Promise<{ deleted: string[] }> {
       return guarded(async () => {
         const deleted: string[] = [];
@@ -324,17 +227,13 @@ export function createSchedulingActivities(deps: ActivityDeps) {
           });
           if (destination) {
             const { store, secret } = await stateStoreOf(deps, destination);
-            const batch: UpdateBatch = {
+            const aggregated = filepathMode(destination) === 'aggregatedYAML';
+            if (aggregated) await deps.store.delete(key);
+            await deps.stateStores.forStore(store, secret).update({
               message: `Delete from: ${name}`,
               deletePaths: placement.spec.paths,
-            };
-            if (filepathMode(destination) === 'aggregatedYAML') {
-              // Its share of the aggregated file goes; the other placements' stay.
-              batch.writeFiles = [
-                await aggregatedFile(deps, destination, store, new Map([[name, null]])),
-              ];
-            }
-            await deps.stateStores.forStore(store, secret).update(batch);
+              writeFiles: aggregated ? [aggregatedFile(deps, destination, store)] : [],
+            });
           }
           await deps.store.delete(key);
           deleted.push(name);
@@ -365,4 +264,126 @@ export function createSchedulingActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+interface LoadedTargets {
+  destinations: Map<string, Destination>;
+  /** By Destination name: its state store, or why it has none to write to. */
+  stores: Map<string, { store: StateStore } | { problem: string }>;
+  /** By `<kind>/<name>` of a state store: what its writer needs. */
+  writers: Map<string, { store: StateStore; secret?: Secret }>;
+  previous: Map<string, WorkPlacement>;
+}
+
+/** Everything the plan reads: each target's Destination, state store and last placement. */
+async function loadTargets(deps: ActivityDeps, targets: PlacementTarget[]): Promise<LoadedTargets> {
+  const loaded: LoadedTargets = {
+    destinations: new Map(),
+    stores: new Map(),
+    writers: new Map(),
+    previous: new Map(),
+  };
+  for (const t of targets) {
+    if (!loaded.destinations.has(t.destination)) {
+      const d = await deps.store.get<Destination>({ kind: 'Destination', name: t.destination });
+      if (d) {
+        loaded.destinations.set(t.destination, d);
+        try {
+          const found = await stateStoreOf(deps, d);
+          loaded.stores.set(t.destination, { store: found.store });
+          loaded.writers.set(`${found.store.kind}/${found.store.metadata.name}`, found);
+        } catch (err) {
+          if (isRetryable(err)) throw err;
+          loaded.stores.set(t.destination, { problem: (err as Error).message });
+        }
+      }
+    }
+    const previous = await deps.store.get<WorkPlacement>({
+      kind: 'WorkPlacement',
+      name: t.placementName,
+      namespace: SYSTEM_NAMESPACE,
+    });
+    if (previous) loaded.previous.set(t.placementName, previous);
+  }
+  return loaded;
+}
+
+/** Stores a write's WorkPlacements; `written` also marks them Ready. */
+async function recordPlacements(
+  deps: ActivityDeps,
+  write: StoreWritePlan,
+  store: StateStore,
+  written: boolean,
+): Promise<void> {
+  for (const placement of write.placements) {
+    await deps.store.apply(placement);
+    if (!written) continue;
+    await writeStatus(
+      deps,
+      { kind: 'WorkPlacement', name: placement.metadata.name, namespace: SYSTEM_NAMESPACE },
+      [
+        {
+          type: CONDITION.ready,
+          status: 'True',
+          reason: REASON.stateStoreReady,
+          message: `Written to ${store.kind} "${store.metadata.name}"`,
+        },
+      ],
+    );
+  }
+}
+
+/**
+ * The Work's Scheduled condition and the outcome. A resource's Work goes to one
+ * Destination, so its failure is the resource's (non-retryable, named); a Promise's Work
+ * goes to every match, and one Destination that cannot be written must not stop the rest.
+ */
+async function reportWrites(
+  deps: ActivityDeps,
+  input: { work: WorkRef; targets: PlacementTarget[] },
+  work: Work,
+  problems: PlacementProblem[],
+  changed: number,
+): Promise<{ written: number; changed: number; failed: string[] }> {
+  const failed = problems.map((p) => `${p.destination}: ${p.message}`);
+  const written = input.targets.length - problems.length;
+  for (const p of problems) {
+    await recordEvent(
+      deps,
+      { kind: 'Destination', name: p.destination },
+      { type: 'Warning', reason: 'WriteFailed', message: `${p.placementName}: ${p.message}` },
+    );
+  }
+  const destinations = [...new Set(input.targets.map((t) => t.destination))];
+  await writeStatus(deps, { kind: 'Work', ...input.work }, [
+    problems.length === 0
+      ? {
+          type: CONDITION.scheduled,
+          status: 'True',
+          reason: REASON.scheduled,
+          message: `Scheduled to ${destinations.join(', ')}`,
+        }
+      : {
+          type: CONDITION.scheduled,
+          status: 'False',
+          reason: REASON.stateStoreWriteFailed,
+          message: `not written to ${failed.join('; ')}`,
+        },
+  ]);
+  if (problems.length > 0 && (work.spec?.replicas === 'one' || written === 0)) {
+    throw new InvalidInputError({
+      object: `Work "${input.work.name}"`,
+      expected: 'a Destination whose state store can be written',
+      got: failed.join('; '),
+    });
+  }
+  return { written, changed, failed };
+}
+
+/** Bad input fails now; anything else (I/O) is retried by Temporal. */
+function isRetryable(err: unknown): boolean {
+  if (err instanceof InvalidInputError) return false;
+  if (err instanceof StateStoreError) return err.retryable;
+  if (err instanceof ApplicationFailure) return !err.nonRetryable;
+  return true;
 }

@@ -5,6 +5,7 @@ import { LABELS } from '../model/labels';
 import type { DestinationSelector, KratixObject, Pipeline, Work, WorkSpec } from '../model/types';
 import { PLATFORM_API_VERSION } from '../model/types';
 import { toDnsLabel } from '../model/validate';
+import { resolvePipelineRefs } from '../pipelines/env';
 import type { ActivityDeps } from './deps';
 import { activityLogger } from './deps';
 import { buildWorkloadGroups } from './pipeline-output';
@@ -85,6 +86,8 @@ export async function runPipelineToWork(
   await fs.mkdir(runDir, { recursive: true });
   try {
     log.info('pipeline started');
+    // Secrets and ConfigMaps the pipeline refers to (env valueFrom/envFrom, volumes).
+    const resolved = await resolvePipelineRefs(args, (key) => deps.store.get(key));
     const result = await deps.pipelineRunner.run({
       pipeline: args.pipeline,
       object: args.object,
@@ -92,6 +95,7 @@ export async function runPipelineToWork(
       type: args.type,
       promiseName: args.promiseName,
       workDir: runDir,
+      ...(resolved ? { resolved } : {}),
     });
     const groups = await buildWorkloadGroups(
       result.outputDir,

@@ -1,4 +1,10 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+/**
+ * The one client surface of the CLI: each verb (apply, get, describe, delete, label, retry,
+ * status) is a short method over the platform store and workflow starts; ~460 lines for the
+ * verbs together, none long.
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { PromiseflowConfig } from '../config';
 import { InvalidInputError } from '../model/errors';
 import { specHash } from '../model/hashing';
@@ -6,15 +12,22 @@ import { LABELS } from '../model/labels';
 import { toLabelRequirements } from '../model/selectors';
 import type { KratixObject, KratixPromise, StateStore } from '../model/types';
 import { DEFAULT_NAMESPACE } from '../model/types';
-import { crdOf, validateObject } from '../model/validate';
-import { LATEST_REVISION_DELETE_REFUSED } from '../activities/deletion';
-import type { PlatformStore } from '../platform/store';
+import { crdOf, validateLabelPatch, validateObject } from '../model/validate';
+import { LATEST_REVISION_DELETE_REFUSED } from '../model/revisions';
+import type { ObjectKey, PlatformStore, RecordedEvent } from '../platform/store';
 import { listAll } from '../platform/store';
 import type { UpdateProgress } from '../workflows/promiseUpdate';
+import { progressQuery } from '../workflows/messages';
 import type { KindInfo } from './kinds';
 import { PLATFORM_KINDS, resolveKind, resourceKinds } from './kinds';
+import { workflowIds } from '../workflows/ids';
+import { lastPromiseUpdate } from './last-update';
+import type { WorkflowOutcome } from './outcomes';
+import { deepestMessage, waitForWorkflows } from './outcomes';
+import { closest } from './suggest';
 import type { StartedWorkflow } from './workflow-starts';
 import {
+  startDestinationDelete,
   startDestinationReconcile,
   startPromiseDelete,
   startPromiseRevisionDelete,
@@ -29,14 +42,19 @@ export interface ApplyOutcome {
   object: string;
   result: 'created' | 'configured' | 'unchanged';
   workflow?: StartedWorkflow;
+  /** Why an unchanged object still started a workflow (its last update did not succeed). */
+  retried?: string;
 }
 
-export interface WorkflowOutcome {
-  label: string;
+/** The latest update of one Promise, as `promiseflow status` shows it. */
+export interface UpdateStatus {
+  promiseName: string;
   workflowId: string;
-  ok: boolean;
-  message: string;
-  result?: unknown;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, TERMINATED, ... */
+  state: string;
+  progress?: UpdateProgress;
+  /** Why there is no progress (an update that failed outright, an unanswered query). */
+  error?: string;
 }
 
 /**
@@ -63,10 +81,15 @@ export class PromiseflowClient {
     const kinds = await this.kinds();
     const found = resolveKind(arg, kinds);
     if (!found) {
+      const guess = closest(arg.toLowerCase().split('.')[0]!, [
+        ...kinds.map((k) => k.plural),
+        ...kinds.map((k) => k.kind.toLowerCase()),
+      ]);
+      const meant = guess && resolveKind(guess, kinds)?.plural;
       throw new InvalidInputError({
         field: 'KIND',
         expected: `one of ${kinds.map((k) => k.plural).join(', ')}`,
-        got: arg,
+        got: meant ? `${arg} (did you mean ${meant}?)` : arg,
       });
     }
     return found;
@@ -99,20 +122,23 @@ export class PromiseflowClient {
           kind: 'Promise',
           name: promise.metadata.name,
         });
-        const { result } = await this.store.apply(promise);
+        const { object: stored, result } = await this.store.apply(promise);
         // Only spec changes (or a new version label) are updates; other metadata is not.
         const isUpdate =
           !before ||
           specHash(before.spec) !== specHash(promise.spec) ||
           before.metadata.labels?.[LABELS.promiseVersion] !==
             promise.metadata.labels?.[LABELS.promiseVersion];
-        return {
-          object: `promise/${promise.metadata.name}`,
-          result,
-          workflow: isUpdate
-            ? await startPromiseUpdate(this.temporal, this.config, promise)
-            : undefined,
-        };
+        const object = `promise/${promise.metadata.name}`;
+        if (isUpdate) {
+          const workflow = await startPromiseUpdate(this.temporal, this.config, stored);
+          return { object, result, workflow };
+        }
+        // Unchanged, but a failed or aborted last update has not brought it about yet.
+        const last = await lastPromiseUpdate(this.temporal, stored);
+        if (last.state !== 'unsucceeded') return { object, result };
+        const workflow = await startPromiseUpdate(this.temporal, this.config, stored);
+        return { object, result, workflow, retried: last.reason };
       }
       case 'Destination': {
         const { result } = await this.store.apply(obj);
@@ -133,6 +159,11 @@ export class PromiseflowClient {
         const { result } = await this.store.apply(obj.kind === 'Secret' ? withNamespace(obj) : obj);
         if (result !== 'unchanged') await this.reconcileDestinationsUsing(obj);
         return { object: `${obj.kind.toLowerCase()}/${obj.metadata.name}`, result };
+      }
+      case 'ConfigMap': {
+        // Read by pipelines (env valueFrom/envFrom, volumes) when they run.
+        const { result } = await this.store.apply(withNamespace(obj));
+        return { object: `configmap/${obj.metadata.name}`, result };
       }
       case 'ResourceBinding': {
         const { result } = await this.store.apply(withNamespace(obj));
@@ -206,7 +237,8 @@ export class PromiseflowClient {
     const kind = await this.resolveKind(kindArg);
     if (options.labelSelector) toLabelRequirements(options.labelSelector); // refuse bad syntax early
     const items = await listAll(this.store, kind.kind, {
-      namespace: options.namespace,
+      // As kubectl: a namespace means nothing to cluster-scoped kinds.
+      namespace: kind.namespaced ? options.namespace : undefined,
       labelSelector: options.labelSelector,
     });
     const filtered = options.name ? items.filter((i) => i.metadata.name === options.name) : items;
@@ -221,6 +253,25 @@ export class PromiseflowClient {
   }
 
   /**
+   * One object by name. Without a namespace, a namespaced object is looked up in every
+   * namespace, and a name found in several is refused rather than guessed.
+   */
+  async findOne(
+    kindArg: string,
+    name: string,
+    namespace?: string,
+  ): Promise<{ kind: KindInfo; object: KratixObject }> {
+    const { kind, items } = await this.get(kindArg, { name, namespace });
+    refuseAmbiguous(kind, name, items);
+    return { kind, object: items[0]! };
+  }
+
+  /** Events recorded about an object (`describe`), oldest first. */
+  async events(key: ObjectKey): Promise<RecordedEvent[]> {
+    return this.store.listEvents(key);
+  }
+
+  /**
    * Deletes by name or selector. Everything with files or pipelines behind it goes through a
    * workflow (WorkPlacements, resource requests, Promises, PromiseRevisions).
    */
@@ -229,6 +280,7 @@ export class PromiseflowClient {
     options: { name?: string; labelSelector?: string; namespace?: string },
   ): Promise<{ deleted: string[]; workflows: StartedWorkflow[] }> {
     const { kind, items } = await this.get(kindArg, options);
+    if (options.name) refuseAmbiguous(kind, options.name, items);
     const names = items.map((i) => i.metadata.name);
     if (names.length === 0) return { deleted: [], workflows: [] };
     const workflows: StartedWorkflow[] = [];
@@ -257,20 +309,20 @@ export class PromiseflowClient {
         };
         workflows.push(await startResourceDelete(this.temporal, this.config, ref));
       }
-    } else if (['Destination', 'GitStateStore', 'BucketStateStore', 'Secret'].includes(kind.kind)) {
+    } else if (kind.kind === 'Destination') {
+      // Work placed on a deleted Destination is misplaced (its files stay where they are);
+      // a resource whose Destination went is rescheduled to another match.
+      for (const n of names) {
+        await this.store.delete({ kind: 'Destination', name: n });
+        workflows.push(await startDestinationDelete(this.temporal, this.config, n));
+      }
+    } else if (['GitStateStore', 'BucketStateStore', 'Secret'].includes(kind.kind)) {
       for (const i of items) {
         await this.store.delete({
           kind: kind.kind,
           name: i.metadata.name,
           namespace: i.metadata.namespace,
         });
-        // Work placed on a deleted Destination is misplaced (its files stay where they
-        // are); a resource whose Destination went is rescheduled to another match.
-        if (kind.kind === 'Destination') {
-          workflows.push(
-            await startDestinationReconcile(this.temporal, this.config, { name: i.metadata.name }),
-          );
-        }
       }
     } else {
       throw new InvalidInputError({
@@ -287,6 +339,7 @@ export class PromiseflowClient {
     kindArg: string,
     name: string,
     changes: string[],
+    namespace?: string,
   ): Promise<{ labels: Record<string, string>; workflow?: StartedWorkflow }> {
     const kind = await this.resolveKind(kindArg);
     const patch: Record<string, string | null> = {};
@@ -299,9 +352,10 @@ export class PromiseflowClient {
         patch[c.slice(0, i)] = c.slice(i + 1);
       }
     }
-    const [first] = (await this.get(kind.kind, { name })).items;
+    validateLabelPatch(`${kind.kind} "${name}"`, patch);
+    const { object: first } = await this.findOne(kind.kind, name, namespace);
     const updated = await this.store.patchLabels(
-      { kind: kind.kind, name, namespace: first?.metadata.namespace },
+      { kind: kind.kind, name, namespace: first.metadata.namespace },
       patch,
     );
     const workflow =
@@ -311,68 +365,92 @@ export class PromiseflowClient {
     return { labels: updated?.metadata.labels ?? {}, workflow };
   }
 
-  /** Running Promise updates with their progress (from the workflows' `progress` query). */
-  async status(): Promise<
-    { workflowId: string; runId: string; progress?: UpdateProgress; error?: string }[]
-  > {
-    const out: { workflowId: string; runId: string; progress?: UpdateProgress; error?: string }[] =
-      [];
-    for await (const wf of this.temporal.workflow.list({
-      query: `WorkflowType = 'promiseUpdate' AND ExecutionStatus = 'Running'`,
-    })) {
+  /** `retry promise NAME`: a new update when the last one failed, was aborted or never ran. */
+  async retryPromise(name: string): Promise<{ workflow: StartedWorkflow; reason: string }> {
+    const promise = (await this.get('promises', { name })).items[0] as KratixPromise;
+    const last = await lastPromiseUpdate(this.temporal, promise);
+    if (last.state !== 'unsucceeded') {
+      throw new InvalidInputError({
+        object: `Promise "${name}"`,
+        expected: 'a Promise whose last update failed or was aborted',
+        got:
+          last.state === 'running'
+            ? `an update still running (${last.workflowId}; abort it first)`
+            : `a last update that succeeded (${last.workflowId})`,
+      });
+    }
+    const workflow = await startPromiseUpdate(this.temporal, this.config, promise);
+    return { workflow, reason: last.reason };
+  }
+
+  /** `retry KIND NAME [-n NS]`: re-runs one resource request's reconcile. */
+  async retryResource(kindArg: string, name: string, namespace?: string): Promise<StartedWorkflow> {
+    const kind = await this.resolveKind(kindArg);
+    if (!kind.promiseName) {
+      throw new InvalidInputError({
+        field: 'KIND',
+        expected: 'promise, or the kind of a Promise API (e.g. mongodbs)',
+        got: kindArg,
+      });
+    }
+    // Refuses one that does not exist, or a name found in several namespaces.
+    const { object } = await this.findOne(kind.kind, name, namespace);
+    return startResourceReconcile(this.temporal, this.config, {
+      promiseName: kind.promiseName,
+      namespace: object.metadata.namespace ?? DEFAULT_NAMESPACE,
+      name,
+      trigger: 'retry',
+    });
+  }
+
+  /**
+   * The latest update of each Promise of this platform (or of one): progress from the
+   * `progress` query while it runs, from its result once it completed, else why it ended.
+   */
+  async updates(promiseName?: string): Promise<UpdateStatus[]> {
+    const names = promiseName
+      ? [(await this.findOne('promises', promiseName)).object.metadata.name]
+      : (await this.promises()).map((p) => p.metadata.name);
+    const out: UpdateStatus[] = [];
+    for (const name of names) {
+      const workflowId = workflowIds.promiseUpdate(name);
+      const handle = this.temporal.workflow.getHandle(workflowId);
+      let state: string;
       try {
-        const progress = await this.temporal.workflow
-          .getHandle(wf.workflowId, wf.runId)
-          .query<UpdateProgress>('progress');
-        out.push({ workflowId: wf.workflowId, runId: wf.runId, progress });
+        state = (await handle.describe()).status.name;
       } catch (err) {
-        out.push({ workflowId: wf.workflowId, runId: wf.runId, error: (err as Error).message });
+        if (err instanceof WorkflowNotFoundError) continue;
+        throw err;
       }
+      const row: UpdateStatus = { promiseName: name, workflowId, state };
+      try {
+        if (state === 'RUNNING') row.progress = await handle.query(progressQuery);
+        else if (state === 'COMPLETED') row.progress = (await handle.result()) as UpdateProgress;
+        else await handle.result();
+      } catch (err) {
+        row.error = deepestMessage(err);
+      }
+      out.push(row);
     }
     return out;
   }
 
   /** Waits for started workflows; a failed one is reported, never thrown. */
-  async waitFor(
+  waitFor(
     started: StartedWorkflow[],
     onProgress?: (label: string, progress: UpdateProgress) => void,
   ): Promise<WorkflowOutcome[]> {
-    return Promise.all(
-      started.map(async (s) => {
-        let timer: NodeJS.Timeout | undefined;
-        if (onProgress && s.kind === 'promiseUpdate') {
-          timer = setInterval(() => {
-            (s.handle as WorkflowHandle)
-              .query<UpdateProgress>('progress')
-              .then((p) => onProgress(s.label, p))
-              .catch(() => undefined);
-          }, 500);
-        }
-        try {
-          const result = await s.handle.result();
-          const failedResources = (result as UpdateProgress | undefined)?.failed ?? 0;
-          if (onProgress && s.kind === 'promiseUpdate')
-            onProgress(s.label, result as UpdateProgress);
-          return {
-            label: s.label,
-            workflowId: s.handle.workflowId,
-            ok: failedResources === 0,
-            message: failedResources ? `${failedResources} resource(s) failed` : 'completed',
-            result,
-          };
-        } catch (err) {
-          return {
-            label: s.label,
-            workflowId: s.handle.workflowId,
-            ok: false,
-            message: deepestMessage(err),
-          };
-        } finally {
-          if (timer) clearInterval(timer);
-        }
-      }),
-    );
+    return waitForWorkflows(started, onProgress);
   }
+}
+
+function refuseAmbiguous(kind: KindInfo, name: string, items: KratixObject[]): void {
+  if (items.length <= 1) return;
+  throw new InvalidInputError({
+    object: `${kind.kind} "${name}"`,
+    expected: 'a namespace (-n NAMESPACE): the name is in more than one',
+    got: `namespaces ${items.map((i) => i.metadata.namespace ?? '').join(', ')}`,
+  });
 }
 
 function withNamespace(obj: KratixObject): KratixObject {
@@ -382,12 +460,5 @@ function withNamespace(obj: KratixObject): KratixObject {
   };
 }
 
-export function deepestMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  let message = current?.message ?? String(err);
-  while (current?.cause) {
-    current = current.cause as { message?: string; cause?: unknown };
-    if (current.message) message = current.message;
-  }
-  return message;
-}
+export type { WorkflowOutcome };
+export { deepestMessage };

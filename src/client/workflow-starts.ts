@@ -1,132 +1,222 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { PromiseflowConfig } from '../config';
+import { promiseUpdateKey } from '../model/triggers';
 import type { KratixPromise } from '../model/types';
 import { promiseVersion } from '../model/validate';
 import type { DestinationReconcileInput } from '../workflows/destinationReconcile';
+import { TRIGGER_MEMO, workflowIds } from '../workflows/ids';
+import type { WorkflowType } from '../workflows/ids';
 import type { PromiseUpdateInput } from '../workflows/promiseUpdate';
 import type { ResourceReconcileInput } from '../workflows/resourceReconcile';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
-/**
- * Workflow ids: one running workflow per object. Starting again for the same object
- * terminates the older run (a newer spec supersedes an older update cleanly: every
- * activity is idempotent, so work already done is simply found done).
- */
-export const workflowIds = {
-  promiseUpdate: (promise: string) => `promise-update/${promise}`,
-  resourceReconcile: (promise: string, namespace: string, name: string) =>
-    `resource-reconcile/${promise}/${namespace}/${name}`,
-  destinationReconcile: (name: string) => `destination-reconcile/${name}`,
-  workPlacementDelete: (key: string) => `workplacement-delete/${key}`,
-  resourceDelete: (promise: string, namespace: string, name: string) =>
-    `resource-delete/${promise}/${namespace}/${name}`,
-  promiseDelete: (promise: string) => `promise-delete/${promise}`,
-  promiseRevisionDelete: (name: string) => `promiserevision-delete/${name}`,
-};
+export { workflowIds };
 
 export type StartedWorkflow = {
-  kind:
-    | 'promiseUpdate'
-    | 'resourceReconcile'
-    | 'destinationReconcile'
-    | 'workPlacementDelete'
-    | 'resourceDelete'
-    | 'promiseDelete'
-    | 'promiseRevisionDelete';
+  kind: WorkflowType;
   handle: WorkflowHandle;
   label: string;
 };
 
-export async function startPromiseUpdate(
+/**
+ * How a start meets a run already going under the same id: reconciles `terminate` it (a
+ * newer spec supersedes an older run; every activity is idempotent, so work already done
+ * is found done), deletions `join` it (a second `delete` waits for the first).
+ */
+export type OnRunning = 'terminate' | 'join';
+
+export interface StartRequest {
+  type: WorkflowType;
+  workflowId: string;
+  args: unknown[];
+  label: string;
+  summary: string;
+  onRunning: OnRunning;
+  /** What the run is for (model/triggers), kept in its memo for later starters to compare. */
+  triggerKey?: string;
+  searchAttributes?: Parameters<Client['workflow']['start']>[1]['typedSearchAttributes'];
+}
+
+export async function startWorkflow(
+  client: Client,
+  config: PromiseflowConfig,
+  request: StartRequest,
+): Promise<StartedWorkflow> {
+  const handle = await client.workflow.start(request.type, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: request.workflowId,
+    workflowIdConflictPolicy:
+      request.onRunning === 'terminate'
+        ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
+        : WorkflowIdConflictPolicy.USE_EXISTING,
+    args: request.args,
+    ...(request.triggerKey ? { memo: { [TRIGGER_MEMO]: request.triggerKey } } : {}),
+    ...(request.searchAttributes ? { typedSearchAttributes: request.searchAttributes } : {}),
+    staticSummary: request.summary,
+  });
+  return { kind: request.type, handle, label: request.label };
+}
+
+/** The latest run under an id: whether it is running and what it was started for. */
+export interface LastRun {
+  running: boolean;
+  status: string;
+  triggerKey?: string;
+}
+
+export async function lastRun(client: Client, workflowId: string): Promise<LastRun | undefined> {
+  try {
+    const d = await client.workflow.getHandle(workflowId).describe();
+    const key = d.memo?.[TRIGGER_MEMO];
+    return {
+      running: d.status.name === 'RUNNING',
+      status: d.status.name,
+      ...(typeof key === 'string' ? { triggerKey: key } : {}),
+    };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** `promise` as stored (its generation names the spec the update applies). */
+export function promiseUpdateStart(
+  config: PromiseflowConfig,
+  promise: KratixPromise,
+): StartRequest {
+  const name = promise.metadata.name;
+  const version = promiseVersion(promise);
+  // A reference, not the object: the update reads the Promise the platform store holds.
+  const input: PromiseUpdateInput = {
+    promiseName: name,
+    options: { concurrency: config.updateConcurrency },
+  };
+  return {
+    type: 'promiseUpdate',
+    workflowId: workflowIds.promiseUpdate(name),
+    args: [input],
+    label: `promise/${name} (${version})`,
+    summary: `Promise update: ${name} ${version}`,
+    onRunning: 'terminate',
+    triggerKey: promiseUpdateKey(promise),
+    searchAttributes: [
+      { key: SEARCH_ATTRIBUTES.promiseName, value: name },
+      { key: SEARCH_ATTRIBUTES.promiseVersion, value: version },
+    ],
+  };
+}
+
+export function startPromiseUpdate(
   client: Client,
   config: PromiseflowConfig,
   promise: KratixPromise,
 ): Promise<StartedWorkflow> {
-  const input: PromiseUpdateInput = { promise, options: { concurrency: config.updateConcurrency } };
-  const version = promiseVersion(promise);
-  const handle = await client.workflow.start('promiseUpdate', {
-    taskQueue: config.temporal.taskQueue,
-    workflowId: workflowIds.promiseUpdate(promise.metadata.name),
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
-    args: [input],
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.promiseName, value: promise.metadata.name },
-      { key: SEARCH_ATTRIBUTES.promiseVersion, value: version },
-    ],
-    staticSummary: `Promise update: ${promise.metadata.name} ${version}`,
-  });
-  return { kind: 'promiseUpdate', handle, label: `promise/${promise.metadata.name} (${version})` };
+  return startWorkflow(client, config, promiseUpdateStart(config, promise));
 }
 
-export async function startResourceReconcile(
-  client: Client,
-  config: PromiseflowConfig,
+export function resourceReconcileStart(
   input: ResourceReconcileInput,
-): Promise<StartedWorkflow> {
-  const handle = await client.workflow.start('resourceReconcile', {
-    taskQueue: config.temporal.taskQueue,
-    workflowId: workflowIds.resourceReconcile(input.promiseName, input.namespace, input.name),
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
-    args: [input],
-    typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.promiseName, value: input.promiseName }],
-    staticSummary: `Resource reconcile: ${input.promiseName} ${input.namespace}/${input.name} (${input.trigger ?? 'manual'})`,
-  });
+  triggerKey?: string,
+): StartRequest {
+  const where = `${input.promiseName}/${input.namespace}/${input.name}`;
   return {
-    kind: 'resourceReconcile',
-    handle,
-    label: `${input.promiseName}/${input.namespace}/${input.name}`,
+    type: 'resourceReconcile',
+    workflowId: workflowIds.resourceReconcile(input.promiseName, input.namespace, input.name),
+    args: [input],
+    label: where,
+    summary: `Resource reconcile: ${input.promiseName} ${input.namespace}/${input.name} (${input.trigger ?? 'manual'})`,
+    onRunning: 'terminate',
+    triggerKey,
+    searchAttributes: [{ key: SEARCH_ATTRIBUTES.promiseName, value: input.promiseName }],
   };
 }
 
-export async function startDestinationReconcile(
+export function startResourceReconcile(
+  client: Client,
+  config: PromiseflowConfig,
+  input: ResourceReconcileInput,
+  triggerKey?: string,
+): Promise<StartedWorkflow> {
+  return startWorkflow(client, config, resourceReconcileStart(input, triggerKey));
+}
+
+export function destinationReconcileStart(
+  input: DestinationReconcileInput,
+  triggerKey?: string,
+): StartRequest {
+  return {
+    type: 'destinationReconcile',
+    workflowId: workflowIds.destinationReconcile(input.name),
+    args: [input],
+    label: `destination/${input.name}`,
+    summary: `Destination reconcile: ${input.name}`,
+    onRunning: 'terminate',
+    triggerKey,
+  };
+}
+
+export function startDestinationReconcile(
   client: Client,
   config: PromiseflowConfig,
   input: DestinationReconcileInput,
+  triggerKey?: string,
 ): Promise<StartedWorkflow> {
-  const handle = await client.workflow.start('destinationReconcile', {
-    taskQueue: config.temporal.taskQueue,
-    workflowId: workflowIds.destinationReconcile(input.name),
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
-    args: [input],
-    staticSummary: `Destination reconcile: ${input.name}`,
-  });
-  return { kind: 'destinationReconcile', handle, label: `destination/${input.name}` };
+  return startWorkflow(client, config, destinationReconcileStart(input, triggerKey));
 }
 
-export async function startWorkPlacementDelete(
-  client: Client,
-  config: PromiseflowConfig,
-  names: string[],
-): Promise<StartedWorkflow> {
-  const key = names.length === 1 ? names[0]! : `${names.length}-placements-${Date.now()}`;
-  const handle = await client.workflow.start('workPlacementDelete', {
-    taskQueue: config.temporal.taskQueue,
-    workflowId: workflowIds.workPlacementDelete(key),
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [{ names }],
-    staticSummary: `Delete WorkPlacements: ${names.join(', ')}`,
-  });
-  return { kind: 'workPlacementDelete', handle, label: `workplacements (${names.length})` };
-}
+/** Deletions run once per object: a second start while one runs joins it. */
+export function deletionStart(
+  type: Exclude<WorkflowType, 'promiseUpdate' | 'resourceReconcile' | 'destinationReconcile'>,
+  target: { name: string; namespace?: string; promiseName?: string; names?: string[] },
+  triggerKey?: string,
+): StartRequest {
+  const { name } = target;
+  const ns = target.namespace ?? 'default';
+  const promise = target.promiseName ?? '';
+  switch (type) {
+    case 'resourceDelete':
+      return deletion(
+        type,
+        workflowIds.resourceDelete(promise, ns, name),
+        `${promise}/${ns}/${name}`,
+        {
+          promiseName: promise,
+          namespace: ns,
+          name,
+        },
+      );
+    case 'promiseDelete':
+      return deletion(type, workflowIds.promiseDelete(name), `promise/${name}`, {
+        promiseName: name,
+      });
+    case 'promiseRevisionDelete':
+      return deletion(type, workflowIds.promiseRevisionDelete(name), `promiserevision/${name}`, {
+        name,
+      });
+    case 'destinationDelete':
+      return deletion(type, workflowIds.destinationDelete(name), `destination/${name}`, { name });
+    case 'workPlacementDelete':
+      return deletion(
+        type,
+        workflowIds.workPlacementDelete(name),
+        `workplacements (${(target.names ?? [name]).length})`,
+        { names: target.names ?? [name] },
+      );
+  }
 
-/** Deletions run once per object: a second `delete` while one runs joins it. */
-async function startDelete(
-  client: Client,
-  config: PromiseflowConfig,
-  kind: 'resourceDelete' | 'promiseDelete' | 'promiseRevisionDelete',
-  workflowId: string,
-  input: object,
-  label: string,
-): Promise<StartedWorkflow> {
-  const handle = await client.workflow.start(kind, {
-    taskQueue: config.temporal.taskQueue,
-    workflowId,
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    args: [input],
-    staticSummary: `Delete ${label}`,
-  });
-  return { kind, handle, label };
+  function deletion(t: WorkflowType, workflowId: string, label: string, input: object) {
+    return {
+      type: t,
+      workflowId,
+      args: [input],
+      label,
+      summary: `Delete ${label}`,
+      onRunning: 'join' as const,
+      triggerKey,
+    };
+  }
 }
 
 export function startResourceDelete(
@@ -134,25 +224,13 @@ export function startResourceDelete(
   config: PromiseflowConfig,
   ref: { promiseName: string; namespace: string; name: string },
 ) {
-  return startDelete(
-    client,
-    config,
-    'resourceDelete',
-    workflowIds.resourceDelete(ref.promiseName, ref.namespace, ref.name),
-    ref,
-    `${ref.promiseName}/${ref.namespace}/${ref.name}`,
-  );
+  return startWorkflow(client, config, deletionStart('resourceDelete', ref));
 }
 
 export function startPromiseDelete(client: Client, config: PromiseflowConfig, promiseName: string) {
-  return startDelete(
-    client,
-    config,
-    'promiseDelete',
-    workflowIds.promiseDelete(promiseName),
-    { promiseName, concurrency: config.updateConcurrency },
-    `promise/${promiseName}`,
-  );
+  const request = deletionStart('promiseDelete', { name: promiseName });
+  request.args = [{ promiseName, concurrency: config.updateConcurrency }];
+  return startWorkflow(client, config, request);
 }
 
 export function startPromiseRevisionDelete(
@@ -160,12 +238,19 @@ export function startPromiseRevisionDelete(
   config: PromiseflowConfig,
   name: string,
 ) {
-  return startDelete(
-    client,
-    config,
-    'promiseRevisionDelete',
-    workflowIds.promiseRevisionDelete(name),
-    { name },
-    `promiserevision/${name}`,
-  );
+  return startWorkflow(client, config, deletionStart('promiseRevisionDelete', { name }));
+}
+
+export function startDestinationDelete(client: Client, config: PromiseflowConfig, name: string) {
+  return startWorkflow(client, config, deletionStart('destinationDelete', { name }));
+}
+
+export function startWorkPlacementDelete(
+  client: Client,
+  config: PromiseflowConfig,
+  names: string[],
+): Promise<StartedWorkflow> {
+  // One placement: its own id (so deleting it twice joins); several: one run for the batch.
+  const key = names.length === 1 ? names[0]! : `${names.length}-placements-${Date.now()}`;
+  return startWorkflow(client, config, deletionStart('workPlacementDelete', { name: key, names }));
 }

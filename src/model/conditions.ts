@@ -8,6 +8,8 @@ export const CONDITION = {
   upgradeSucceeded: 'UpgradeSucceeded',
   ready: 'Ready',
   scheduled: 'Scheduled',
+  /** On a Promise: whether its last update brought every resource request to its version. */
+  resourcesReconciled: 'ResourcesReconciled',
 } as const;
 
 export const REASON = {
@@ -25,6 +27,12 @@ export const REASON = {
   scheduled: 'Scheduled',
   unscheduled: 'NoMatchingDestinations',
   invalidRequest: 'InvalidRequest',
+  /** The object itself is refused (bad field, API the platform cannot serve). */
+  invalidSpec: 'InvalidSpec',
+  allResourcesReconciled: 'AllResourcesReconciled',
+  /** The update finished the fleet, but some resource requests failed. */
+  resourcesFailed: 'ResourcesFailed',
+  updateAborted: 'UpdateAborted',
 } as const;
 
 /** Sets (or replaces) a condition by type, keeping lastTransitionTime when status is unchanged. */

@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, stringify } from 'yaml';
+import { LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import { InvalidInputError } from './errors';
 import type { KratixObject } from './types';
 
@@ -12,7 +12,7 @@ const PARSE_OPTIONS = { merge: true, prettyErrors: false } as const;
 
 /**
  * Parses every document of `text` (a file's content; `file` only names it in errors).
- * Empty documents are skipped and `kind: List` documents are expanded into their items, as
+ * A file without any object is refused. Empty documents are skipped and `kind: List` documents are expanded into their items, as
  * `kubectl apply -f` does. Each object must carry `apiVersion`, `kind` and `metadata.name`;
  * anything deeper is left to `validate.ts`.
  */
@@ -34,13 +34,15 @@ export function parseKratixYaml(text: string, file: string): KratixObject[] {
   });
 
   const objects: KratixObject[] = [];
+  let lists = 0;
   docs.forEach((doc, index) => {
     const where = `document ${index + 1}`;
     if (doc.contents === null) return;
-    const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+    const value = toJS(doc, file, where);
     if (value === null || value === undefined) return;
 
     if (isMap(value) && value.kind === 'List' && value.items !== undefined) {
+      lists++;
       if (!Array.isArray(value.items)) {
         throw new InvalidInputError({
           file,
@@ -57,7 +59,45 @@ export function parseKratixYaml(text: string, file: string): KratixObject[] {
     }
     objects.push(asKratixObject(value, file, where, ''));
   });
+  // `kubectl apply` refuses a file with nothing in it too: applying it is almost always a
+  // mistake (wrong file, a template rendered empty), and exit 0 would hide it.
+  if (objects.length === 0) {
+    throw new InvalidInputError({
+      file,
+      expected: 'at least one Kubernetes object',
+      got:
+        lists > 0
+          ? 'only empty Lists'
+          : text.trim() === ''
+            ? 'an empty file'
+            : 'only comments and "---"',
+    });
+  }
   return objects;
+}
+
+/**
+ * Aliases are expanded here, so a small file of nested aliases (a "billion laughs" bomb)
+ * would grow to gigabytes: the yaml library stops past `MAX_ALIAS_COUNT` expansions.
+ */
+const MAX_ALIAS_COUNT = 1000;
+
+function toJS(doc: Document.Parsed, file: string, where: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = firstLine((error as Error).message);
+    throw new InvalidInputError({
+      file,
+      object: where,
+      ...(/alias count/i.test(message)
+        ? {
+            expected: `YAML whose aliases expand to a bounded size (at most ${MAX_ALIAS_COUNT} alias expansions)`,
+            got: 'aliases that expand exponentially (a "billion laughs" alias bomb)',
+          }
+        : { expected: 'valid YAML', got: message }),
+    });
+  }
 }
 
 /** Objects as YAML documents separated by `---`, without anchors, long lines unfolded. */

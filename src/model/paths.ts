@@ -1,7 +1,7 @@
 import type { Destination, StateStore, WorkSpec } from './types';
 
 /**
- * State-store path layout (SPEC §7, Kratix's `nestedByMetadata`). Pure string work so
+ * State-store path layout (behaviour §7, Kratix's `nestedByMetadata`). Pure string work so
  * the writers never need to know what a Promise or a resource is.
  */
 

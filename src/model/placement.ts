@@ -2,7 +2,7 @@ import { matchesMatchLabels } from './selectors';
 import type { DestinationSelector } from './types';
 
 /**
- * The scheduler (SPEC §5, §6): which Destinations each workload group of a Work goes to,
+ * The scheduler (behaviour §5, §6): which Destinations each workload group of a Work goes to,
  * which existing WorkPlacements are now misplaced, and what cannot be scheduled yet.
  * Pure and deterministic: workflows call it, so every decision is in workflow history.
  */

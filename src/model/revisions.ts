@@ -3,7 +3,10 @@ import { PLATFORM_API_VERSION, DEFAULT_NAMESPACE } from './types';
 import type { KratixPromise, PromiseRevision, ResourceBinding } from './types';
 import { toDnsLabel } from './validate';
 
-/** PromiseRevision and ResourceBinding rules (SPEC §2, seed 002). */
+/** PromiseRevision and ResourceBinding rules (behaviour §2; Kratix docs: Promise Revisions). */
+
+/** Kratix's words when someone deletes the latest PromiseRevision. */
+export const LATEST_REVISION_DELETE_REFUSED = 'can not delete the latest PromiseRevision';
 
 export function revisionName(promiseName: string, version: string): string {
   return toDnsLabel(`${promiseName}-${version}`);

@@ -38,17 +38,79 @@ export interface DestinationSelector {
   directory?: string;
 }
 
+/** `env[].valueFrom` as Kubernetes defines it; Secrets and ConfigMaps are resolved at run time. */
+export interface EnvVarSource {
+  secretKeyRef?: { name: string; key: string; optional?: boolean };
+  configMapKeyRef?: { name: string; key: string; optional?: boolean };
+  fieldRef?: { fieldPath: string; apiVersion?: string };
+  resourceFieldRef?: { resource: string; containerName?: string; divisor?: string | number };
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: EnvVarSource;
+}
+
+/** `envFrom[]`: every key of a Secret or ConfigMap, optionally prefixed. */
+export interface EnvFromSource {
+  prefix?: string;
+  secretRef?: { name: string; optional?: boolean };
+  configMapRef?: { name: string; optional?: boolean };
+}
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  subPath?: string;
+}
+
+/** A Pod volume; the runners understand the kinds named here (others are refused by name). */
+export interface Volume {
+  name: string;
+  emptyDir?: Record<string, unknown>;
+  configMap?: { name: string; items?: { key: string; path: string }[]; optional?: boolean };
+  secret?: { secretName: string; items?: { key: string; path: string }[]; optional?: boolean };
+  [source: string]: unknown;
+}
+
+export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** Kratix's Pipeline container (api/v1alpha1 Container): a subset of a Kubernetes container. */
 export interface Container {
   name: string;
   image: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string }[];
+  env?: EnvVar[];
+  envFrom?: EnvFromSource[];
+  volumeMounts?: VolumeMount[];
+  imagePullPolicy?: ImagePullPolicy;
+  securityContext?: Record<string, unknown>;
+  resources?: Record<string, unknown>;
   [key: string]: unknown;
+}
+
+/** `rbac.permissions[]`: a PolicyRule, in the pipeline's namespace or `resourceNamespace`. */
+export interface PipelinePermission {
+  resourceNamespace?: string;
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
 }
 
 export interface PipelineSpec {
   containers: Container[];
+  imagePullSecrets?: { name: string }[];
+  jobOptions?: { backoffLimit?: number };
+  nodeSelector?: Record<string, string>;
+  rbac?: { serviceAccount?: string; permissions?: PipelinePermission[] };
+  restartPolicy?: 'OnFailure' | 'Never';
+  tolerations?: Record<string, unknown>[];
+  volumes?: Volume[];
   [key: string]: unknown;
 }
 
@@ -59,9 +121,22 @@ export interface WorkflowsByAction {
   delete?: Pipeline[];
 }
 
+/** `spec.workflows.config`. */
+export interface WorkflowConfig {
+  /** Namespace every pipeline of the Promise runs in (Jobs, Secrets they read). */
+  pipelineNamespace?: string;
+  /** Go duration, at least 1m (Kratix's periodic re-run interval). */
+  reconciliationInterval?: string;
+}
+
 export interface PromiseSpec {
-  api?: KratixObject;
-  workflows?: { promise?: WorkflowsByAction; resource?: WorkflowsByAction };
+  /** A CRD; `{}` and null mean no API, as in Kratix. */
+  api?: KratixObject | Record<string, never> | null;
+  workflows?: {
+    config?: WorkflowConfig | null;
+    promise?: WorkflowsByAction;
+    resource?: WorkflowsByAction;
+  };
   dependencies?: KratixObject[];
   destinationSelectors?: DestinationSelector[];
   requiredPromises?: { name: string; version?: string }[];
@@ -137,7 +212,26 @@ export interface Secret extends KratixObject {
 export interface Workload {
   /** Path relative to the workload group's directory. */
   filepath: string;
+  /** The file as text when it is valid UTF-8 (so Works stay readable), else base64. */
   content: string;
+  /** Set only for files that are not valid UTF-8: `content` is their bytes in base64. */
+  encoding?: 'base64';
+}
+
+/** A file for a state store: text (written as UTF-8) or bytes (written as they are). */
+export interface PlannedFile {
+  path: string;
+  content: string | Uint8Array;
+}
+
+/** What a write does to a state store, every path relative to the store's root. */
+export interface FileChanges {
+  /** After the write each `dir` holds exactly `files` (paths relative to `dir`). */
+  replaceDirs?: { dir: string; files: PlannedFile[] }[];
+  /** Files to create or overwrite. */
+  writeFiles?: PlannedFile[];
+  /** Files or directories to remove; missing ones are ignored. */
+  deletePaths?: string[];
 }
 
 export interface WorkloadGroup {

@@ -14,6 +14,11 @@
  * `program` plays the image's ENTRYPOINT and `args` its CMD: a container's `command` replaces
  * both, its `args` replaces only `args` (Kubernetes semantics).
  *
+ * For the container runner an entry may name `image:`, the local OCI image that stands in for
+ * the reference (`localhost/promiseflow-examples/...`, built by scripts/build-images.sh), so
+ * example Promises keep their marketplace image names and no local image ever shadows a
+ * real registry's name. References without an entry are run as they are.
+ *
  * Lookup is by exact image reference. The only fallback is Docker's own equivalence of a
  * tag-less reference with `:latest`; `repo:v2` never falls back to `repo` or `repo:v1`, because
  * silently running another version of a pipeline is worse than failing.
@@ -25,10 +30,12 @@ import YAML from 'yaml';
 import { InvalidInputError } from '../model/errors';
 
 export interface ImageEntry {
-  /** Absolute path of the executable that stands in for the image. */
-  program: string;
+  /** Absolute path of the executable that stands in for the image (local runner). */
+  program?: string;
   /** Default arguments (the image's CMD). */
   args: string[];
+  /** Local OCI image that stands in for the reference (container runner). */
+  image?: string;
 }
 
 export interface ImageTable {
@@ -52,11 +59,25 @@ export function parseImageTable(doc: unknown, file: string): ImageTable {
   const images: Record<string, ImageEntry> = {};
   for (const [ref, raw] of Object.entries(doc.images)) {
     const field = `images["${ref}"]`;
-    if (!isRecord(raw) || typeof raw.program !== 'string' || raw.program === '') {
+    const image = isRecord(raw) ? raw.image : undefined;
+    if (image !== undefined && (typeof image !== 'string' || image === '')) {
+      throw new InvalidInputError({
+        file: absFile,
+        field: `${field}.image`,
+        expected: 'a local image reference (e.g. localhost/name:tag)',
+        got: describe(image),
+      });
+    }
+    const hasProgram = isRecord(raw) && raw.program !== undefined;
+    if (
+      !isRecord(raw) ||
+      (hasProgram ? typeof raw.program !== 'string' || raw.program === '' : image === undefined)
+    ) {
       throw new InvalidInputError({
         file: absFile,
         field: `${field}.program`,
-        expected: 'a path to an executable, relative to the table file',
+        expected:
+          'a path to an executable, relative to the table file (or an image: for the container runner)',
         got: describe(isRecord(raw) ? raw.program : raw),
       });
     }
@@ -69,7 +90,11 @@ export function parseImageTable(doc: unknown, file: string): ImageTable {
         got: describe(args),
       });
     }
-    images[ref] = { program: path.resolve(baseDir, raw.program), args: [...args] };
+    images[ref] = {
+      ...(hasProgram ? { program: path.resolve(baseDir, raw.program as string) } : {}),
+      args: [...args],
+      ...(typeof image === 'string' ? { image } : {}),
+    };
   }
   return { file: absFile, images };
 }
@@ -110,6 +135,7 @@ export async function loadImageTable(file: string): Promise<ImageTable> {
   }
   const table = parseImageTable(doc, absFile);
   for (const [ref, entry] of Object.entries(table.images)) {
+    if (entry.program === undefined) continue;
     try {
       await access(entry.program, constants.X_OK);
     } catch {

@@ -11,31 +11,36 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeObject, InvalidInputError } from '../model/errors';
-import { type LabelRequirement, matchesRequirement, toLabelRequirements } from '../model/selectors';
+import { matchesRequirement, toLabelRequirements } from '../model/selectors';
+import { buildListQuery, checkLimit, decodeCursor, encodeCursor } from './sqlite-queries';
+import { BUSY_TIMEOUT_MS, createSchema, enableWal, prepareStatements } from './sqlite-schema';
+import type { AnyKratixObject, Json, ObjectRow } from './sqlite-objects';
+import {
+  assemble,
+  checkStatus,
+  deepEqual,
+  managedMetadata,
+  nextResourceVersion,
+  normalizeInput,
+} from './sqlite-objects';
 import type { KratixObject } from '../model/types';
-import type { ApplyResult, ListOptions, ListPage, ObjectKey, PlatformStore } from './store';
+import type {
+  ApplyResult,
+  ListOptions,
+  ListPage,
+  ObjectKey,
+  PlatformEvent,
+  RecordedEvent,
+  PlatformStore,
+} from './store';
 
 export const PLATFORM_DB_FILE = 'platform.db';
-const BUSY_TIMEOUT_MS = 10_000;
-const SCHEMA_VERSION = 1;
+/** Events kept per object (oldest dropped), as the API server's event TTL would. */
+const EVENTS_PER_OBJECT = 50;
 /** Rows fetched per round when part of a selector (`>`/`<`) can only be checked in JS. */
 const FILTER_BATCH = 256;
 
-interface ObjectRow {
-  kind: string;
-  namespace: string;
-  name: string;
-  object: string;
-  status: string | null;
-}
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type StoredObject = KratixObject;
-/**
- * Looser than the interface's `KratixObject` bound so that typed objects whose spec is an
- * interface without an index signature (PromiseRevision, Work, ...) can be passed directly.
- */
-type AnyKratixObject = KratixObject<object, object>;
 
 export function openSqlitePlatformStore(dataDir: string): SqlitePlatformStore {
   fs.mkdirSync(dataDir, { recursive: true });
@@ -171,21 +176,24 @@ export class SqlitePlatformStore implements PlatformStore {
     key: ObjectKey,
     status: Record<string, unknown>,
   ): Promise<T | undefined> {
-    if (typeof status !== 'object' || status === null || Array.isArray(status)) {
-      throw new InvalidInputError({
-        object: describeObject(key.kind, key.name),
-        field: 'status',
-        expected: 'an object',
-        got: Array.isArray(status) ? 'an array' : String(status),
-      });
-    }
-    const statusJson = JSON.stringify(status);
+    return this.mutateStatus<T>(key, () => status);
+  }
+
+  /** One immediate transaction: no other writer can come between the read and the write. */
+  async mutateStatus<T extends AnyKratixObject>(
+    key: ObjectKey,
+    mutate: (current: T) => Record<string, unknown> | undefined,
+  ): Promise<T | undefined> {
     const namespace = key.namespace ?? '';
     return this.db
       .transaction(() => {
         const row = this.statements.select.get(key.kind, namespace, key.name) as
           ObjectRow | undefined;
         if (!row) return undefined;
+        const status = mutate(assemble(row) as T);
+        if (status === undefined) return assemble(row) as T;
+        checkStatus(key, status);
+        const statusJson = JSON.stringify(status);
         const before = row.status === null ? null : (JSON.parse(row.status) as Json);
         if (deepEqual(before, JSON.parse(statusJson) as Json)) return assemble(row) as T;
         const object = JSON.parse(row.object) as StoredObject;
@@ -195,6 +203,50 @@ export class SqlitePlatformStore implements PlatformStore {
         return assemble({ ...row, object: objectJson, status: statusJson }) as T;
       })
       .immediate();
+  }
+
+  /** Requests are validated against the Promise itself (model/validate): nothing to install. */
+  async ensureResourceApi(_crd: KratixObject): Promise<void> {}
+
+  async removeResourceApi(_name: string): Promise<void> {}
+
+  async recordEvent(about: ObjectKey, event: PlatformEvent): Promise<void> {
+    const namespace = about.namespace ?? '';
+    this.db
+      .transaction(() => {
+        this.statements.insertEvent.run(
+          about.kind,
+          namespace,
+          about.name,
+          new Date().toISOString(),
+          event.type,
+          event.reason,
+          event.message,
+        );
+        this.statements.pruneEvents.run(
+          about.kind,
+          namespace,
+          about.name,
+          about.kind,
+          namespace,
+          about.name,
+          EVENTS_PER_OBJECT,
+        );
+      })
+      .immediate();
+  }
+
+  async listEvents(about: ObjectKey): Promise<RecordedEvent[]> {
+    return this.events(about);
+  }
+
+  /** Events about one object, oldest first (for `promiseflow describe`). */
+  async events(about: ObjectKey): Promise<(PlatformEvent & { time: string })[]> {
+    return this.statements.selectEvents.all(
+      about.kind,
+      about.namespace ?? '',
+      about.name,
+    ) as (PlatformEvent & { time: string })[];
   }
 
   async patchLabels<T extends AnyKratixObject>(
@@ -272,284 +324,4 @@ export class SqlitePlatformStore implements PlatformStore {
     }
     return statement;
   }
-}
-
-function enableWal(db: Database.Database): void {
-  if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
-  // Switching to WAL needs the file to itself; another process opening it at the same
-  // moment makes that fail with SQLITE_BUSY, so wait and retry within the busy timeout.
-  const deadline = Date.now() + BUSY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      if (db.pragma('journal_mode = WAL', { simple: true }) === 'wal') return;
-    } catch (err) {
-      if (!isBusy(err) || Date.now() > deadline) throw err;
-    }
-    if (Date.now() > deadline) throw new Error(`could not switch ${db.name} to WAL mode`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-}
-
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-}
-
-function createSchema(db: Database.Database): void {
-  db.transaction(() => {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version >= SCHEMA_VERSION) return;
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS objects (
-        kind TEXT NOT NULL,
-        namespace TEXT NOT NULL,
-        name TEXT NOT NULL,
-        object TEXT NOT NULL,
-        status TEXT,
-        PRIMARY KEY (kind, namespace, name)
-      );
-      CREATE TABLE IF NOT EXISTS labels (
-        kind TEXT NOT NULL,
-        namespace TEXT NOT NULL,
-        name TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (kind, namespace, name, key)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS labels_by_key ON labels (kind, key, value, namespace, name);
-    `);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
-}
-
-function prepareStatements(db: Database.Database) {
-  const key = 'kind = ? AND namespace = ? AND name = ?';
-  return {
-    select: db.prepare(`SELECT kind, namespace, name, object, status FROM objects WHERE ${key}`),
-    insert: db.prepare(
-      'INSERT INTO objects (kind, namespace, name, object, status) VALUES (?, ?, ?, ?, NULL)',
-    ),
-    updateObject: db.prepare(`UPDATE objects SET object = ? WHERE ${key}`),
-    updateAll: db.prepare(`UPDATE objects SET object = ?, status = ? WHERE ${key}`),
-    deleteObject: db.prepare(`DELETE FROM objects WHERE ${key}`),
-    deleteLabels: db.prepare(`DELETE FROM labels WHERE ${key}`),
-    insertLabel: db.prepare(
-      'INSERT INTO labels (kind, namespace, name, key, value) VALUES (?, ?, ?, ?, ?)',
-    ),
-  };
-}
-
-function buildListQuery(
-  kind: string,
-  namespace: string | undefined,
-  after: [string, string] | undefined,
-  requirements: LabelRequirement[],
-  batch: number | undefined,
-): { sql: string; params: unknown[] } {
-  // With an equality requirement, walk the labels index for it: it yields (namespace, name)
-  // in order, so a page costs its own size, not a scan of every object of the kind.
-  const driver = requirements.find(
-    (r) => (r.operator === 'Equals' || r.operator === 'In') && r.values.length === 1,
-  );
-  const t = driver ? 'd' : 'o';
-  let from = 'objects o';
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (driver) {
-    from =
-      'labels d JOIN objects o' +
-      ' ON o.kind = d.kind AND o.namespace = d.namespace AND o.name = d.name';
-    where.push('d.kind = ?', 'd.key = ?', 'd.value = ?');
-    params.push(kind, driver.key, driver.values[0]);
-  } else {
-    where.push('o.kind = ?');
-    params.push(kind);
-  }
-  if (namespace) {
-    where.push(`${t}.namespace = ?`);
-    params.push(namespace);
-  }
-  if (after && namespace) {
-    // SQLite seeks on `namespace = ? AND name > ?` but not on a row value after an equality.
-    if (after[0] > namespace) where.push('0');
-    else if (after[0] === namespace) {
-      where.push(`${t}.name > ?`);
-      params.push(after[1]);
-    }
-  } else if (after) {
-    where.push(`(${t}.namespace, ${t}.name) > (?, ?)`);
-    params.push(...after);
-  }
-  for (const r of requirements) {
-    if (r === driver) continue;
-    // The unary `+` stops SQLite from copying the cursor's range onto the labels table,
-    // which turns this primary-key probe into a scan (quadratic paging).
-    const probe =
-      'SELECT 1 FROM labels l WHERE l.kind = o.kind AND l.namespace = +o.namespace' +
-      ' AND l.name = +o.name AND l.key = ?';
-    const valueIn = ` AND l.value IN (${r.values.map(() => '?').join(', ')})`;
-    switch (r.operator) {
-      case 'Exists':
-        where.push(`EXISTS (${probe})`);
-        params.push(r.key);
-        break;
-      case 'DoesNotExist':
-        where.push(`NOT EXISTS (${probe})`);
-        params.push(r.key);
-        break;
-      case 'Equals':
-      case 'In':
-        where.push(`EXISTS (${probe}${valueIn})`);
-        params.push(r.key, ...r.values);
-        break;
-      case 'NotEquals':
-      case 'NotIn':
-        where.push(`NOT EXISTS (${probe}${valueIn})`);
-        params.push(r.key, ...r.values);
-        break;
-      default:
-        throw new Error(`label operator ${r.operator} is filtered in JS, not SQL`);
-    }
-  }
-  let sql =
-    `SELECT o.kind, o.namespace, o.name, o.object, o.status FROM ${from}` +
-    ` WHERE ${where.join(' AND ')} ORDER BY ${t}.namespace, ${t}.name`;
-  if (batch !== undefined) {
-    sql += ' LIMIT ?';
-    params.push(batch);
-  }
-  return { sql, params };
-}
-
-function assemble(row: ObjectRow): KratixObject {
-  const object = JSON.parse(row.object) as KratixObject;
-  if (row.status !== null) object.status = JSON.parse(row.status) as Record<string, unknown>;
-  return object;
-}
-
-/** A JSON copy of the caller's object without status and managed metadata, checked. */
-function normalizeInput(object: AnyKratixObject): StoredObject {
-  const kind: unknown = object?.kind;
-  const name: unknown = object?.metadata?.name;
-  const where = describeObject(
-    typeof kind === 'string' ? kind : undefined,
-    typeof name === 'string' ? name : undefined,
-  );
-  if (typeof kind !== 'string' || kind === '') {
-    throw new InvalidInputError({ object: where, field: 'kind', expected: 'a non-empty string' });
-  }
-  if (typeof name !== 'string' || name === '') {
-    throw new InvalidInputError({
-      object: where,
-      field: 'metadata.name',
-      expected: 'a non-empty string',
-    });
-  }
-  const namespace: unknown = object.metadata.namespace;
-  if (namespace !== undefined && typeof namespace !== 'string') {
-    throw new InvalidInputError({
-      object: where,
-      field: 'metadata.namespace',
-      expected: 'a string',
-      got: JSON.stringify(namespace),
-    });
-  }
-  const labels: unknown = object.metadata.labels;
-  if (labels !== undefined) {
-    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
-      throw new InvalidInputError({
-        object: where,
-        field: 'metadata.labels',
-        expected: 'a map of strings',
-        got: JSON.stringify(labels),
-      });
-    }
-    for (const [k, v] of Object.entries(labels)) {
-      if (typeof v !== 'string') {
-        throw new InvalidInputError({
-          object: where,
-          field: `metadata.labels.${k}`,
-          expected: 'a string (quote numbers and booleans in YAML)',
-          got: JSON.stringify(v),
-        });
-      }
-    }
-  }
-
-  const copy = JSON.parse(JSON.stringify(object)) as StoredObject;
-  delete copy.status;
-  const {
-    uid: _u,
-    creationTimestamp: _c,
-    generation: _g,
-    resourceVersion: _r,
-    ...meta
-  } = copy.metadata;
-  // Cluster-scoped objects are stored without a namespace key at all.
-  if (meta.namespace === '') delete meta.namespace;
-  // Same rule as patchLabels: no labels means no `labels` key.
-  if (meta.labels && Object.keys(meta.labels).length === 0) delete meta.labels;
-  copy.metadata = meta as StoredObject['metadata'];
-  return copy;
-}
-
-function managedMetadata(object: StoredObject): Partial<StoredObject['metadata']> {
-  const { uid, creationTimestamp, generation, resourceVersion } = object.metadata;
-  return { uid, creationTimestamp, generation, resourceVersion };
-}
-
-function nextResourceVersion(object: StoredObject): string {
-  const current = Number(object.metadata.resourceVersion ?? '0');
-  return String((Number.isFinite(current) ? current : 0) + 1);
-}
-
-/** JSON equality where object key order does not matter and array order does. */
-function deepEqual(a: Json | undefined, b: Json | undefined): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((v, i) => deepEqual(v, b[i]));
-  }
-  const aKeys = Object.keys(a);
-  if (aKeys.length !== Object.keys(b).length) return false;
-  return aKeys.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
-}
-
-function checkLimit(limit: number | undefined): number | undefined {
-  if (limit === undefined) return undefined;
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new InvalidInputError({
-      field: 'limit',
-      expected: 'a whole number of 0 or more',
-      got: String(limit),
-    });
-  }
-  // 0 means no limit, as in Kubernetes.
-  return limit === 0 ? undefined : limit;
-}
-
-function encodeCursor(after: [string, string]): string {
-  return Buffer.from(JSON.stringify(after), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      typeof value[1] === 'string'
-    ) {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // Reported below.
-  }
-  throw new InvalidInputError({
-    field: 'continue',
-    expected: 'the `continue` token of a previous page',
-    got: JSON.stringify(cursor),
-  });
 }

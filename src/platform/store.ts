@@ -53,6 +53,16 @@ export interface PlatformStore {
     key: ObjectKey,
     status: Record<string, unknown>,
   ): Promise<T | undefined>;
+  /**
+   * Read-modify-write of `status` with optimistic concurrency: `mutate` gets the object as
+   * stored and returns its new status (undefined: leave it). When another writer changed the
+   * object in between, `mutate` runs again on the fresh object, so no write is lost.
+   * Returns the stored object, or undefined if it is gone.
+   */
+  mutateStatus<T extends StoredObject = KratixObject>(
+    key: ObjectKey,
+    mutate: (current: T) => Record<string, unknown> | undefined,
+  ): Promise<T | undefined>;
   /** Set labels (string) or remove them (null); returns the stored object. */
   patchLabels<T extends StoredObject = KratixObject>(
     key: ObjectKey,
@@ -60,7 +70,34 @@ export interface PlatformStore {
   ): Promise<T | undefined>;
   /** Returns true if something was deleted. */
   delete(key: ObjectKey): Promise<boolean>;
+  /**
+   * Serves a Promise's API (the CustomResourceDefinition built from its `spec.api`). On
+   * Kubernetes the CRD is installed, so the API server itself validates requests; the
+   * embedded store validates requests against the Promise and has nothing to install.
+   * A definition the platform refuses is an InvalidInputError naming why.
+   */
+  ensureResourceApi(crd: KratixObject): Promise<void>;
+  /** Stops serving the API installed for a Promise (by CRD name); missing is fine. */
+  removeResourceApi(name: string): Promise<void>;
+  /** Records an event about an object (`kubectl describe`'s Events). Best effort. */
+  recordEvent(about: ObjectKey, event: PlatformEvent): Promise<void>;
+  /** The events recorded about an object, oldest first (`promiseflow describe`). */
+  listEvents(about: ObjectKey): Promise<RecordedEvent[]>;
   close(): Promise<void>;
+}
+
+export interface PlatformEvent {
+  type: 'Normal' | 'Warning';
+  /** CamelCase, e.g. `UpdateStarted`, `ReconcileFailed`. */
+  reason: string;
+  message: string;
+}
+
+export interface RecordedEvent extends PlatformEvent {
+  /** ISO 8601: when it (last) happened. */
+  time: string;
+  /** How many times it happened (Kubernetes counts repeats); 1 when not counted. */
+  count?: number;
 }
 
 /** Every object of a kind matching the options, read page by page (for bounded sets). */

@@ -1,10 +1,13 @@
+import { canonicalJson, sha256 } from '../model/hashing';
 import type { Secret, StateStore } from '../model/types';
 import { createStateStoreWriter } from './factory';
 import type { StateStoreWriter } from './writer';
 
 /**
  * One writer per state store (and version of its spec and secret), reused across
- * activities so Git clones and S3 clients are not rebuilt for every write.
+ * activities so Git clones and S3 clients are not rebuilt for every write. Keyed by
+ * content, not resourceVersion: a status update (Ready/NotReady) bumps the version but
+ * must not start a new writer, with a new Git clone, for the same store.
  */
 export class StateStoreWriters {
   private readonly writers = new Map<string, StateStoreWriter>();
@@ -15,8 +18,12 @@ export class StateStoreWriters {
     const key = [
       store.kind,
       store.metadata.name,
-      store.metadata.resourceVersion ?? '',
-      secret?.metadata.resourceVersion ?? '-',
+      sha256(
+        canonicalJson({
+          spec: store.spec,
+          secret: secret && { data: secret.data, stringData: secret.stringData },
+        }),
+      ),
     ].join('/');
     let writer = this.writers.get(key);
     if (!writer) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as path from 'node:path';
+import { isUtf8 } from 'node:buffer';
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -11,8 +11,12 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { BucketStateStore, Secret } from '../model/types';
-import { scrub, secretValue } from './secret';
+import { s3Fault } from './faults';
+import { normalizeKey } from './paths';
+import { secretValue } from './secret';
 import {
+  contentBytes,
+  resolveBatch,
   StateStoreError,
   type StateStoreWriter,
   type UpdateBatch,
@@ -32,18 +36,9 @@ export interface BucketStateStoreWriterOptions {
 
 const PERMISSION_CHECK_KEY = '.kratix/permissions-check';
 
-function md5Hex(content: string): string {
+/** S3's ETag of a single-part upload: the MD5 of the bytes, so unchanged objects are skipped. */
+function md5Hex(content: Buffer): string {
   return createHash('md5').update(content).digest('hex');
-}
-
-/** Root-relative key without leading `./` or `/`; refuses `..`. '' is the root. */
-function normalizeKey(p: string, what: string): string {
-  const norm = path.posix.normalize(p.replace(/\\/g, '/')).replace(/^(\.\/)+/, '');
-  const key = norm === '.' || norm === './' ? '' : norm.replace(/^\/+/, '').replace(/\/+$/, '');
-  if (key.split('/').some((s) => s === '..')) {
-    throw new Error(`${what} "${p}" must stay inside the state store`);
-  }
-  return key;
 }
 
 const prefixOf = (dir: string) => (dir === '' ? '' : `${dir}/`);
@@ -59,13 +54,6 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
     }
   });
   await Promise.all(workers);
-}
-
-interface SdkError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
 }
 
 /**
@@ -113,6 +101,8 @@ export class BucketStateStoreWriter implements StateStoreWriter {
       maxAttempts: options.maxAttempts ?? 3,
       requestHandler: {
         requestTimeout: options.requestTimeoutMs ?? 30_000,
+        // Without it the SDK only logs a warning and waits on a silent server forever.
+        throwOnRequestTimeout: true,
         connectionTimeout: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
       },
       // Plain MD5 ETags and no trailing checksums: what every S3-compatible server accepts.
@@ -121,8 +111,10 @@ export class BucketStateStoreWriter implements StateStoreWriter {
     });
   }
 
-  async update(batch: UpdateBatch): Promise<UpdateResult> {
+  async update(input: UpdateBatch): Promise<UpdateResult> {
     let plan: ReturnType<BucketStateStoreWriter['plan']>;
+    // No compare-and-swap on a bucket: derived files are computed just before the upload.
+    const batch = await resolveBatch(input);
     try {
       plan = this.plan(batch);
     } catch (err) {
@@ -155,7 +147,7 @@ export class BucketStateStoreWriter implements StateStoreWriter {
             Bucket: this.bucket,
             Key: key,
             Body: content,
-            ContentType: contentType(key),
+            ContentType: contentType(key, content),
           }),
         );
       });
@@ -173,14 +165,25 @@ export class BucketStateStoreWriter implements StateStoreWriter {
   }
 
   async readFile(file: string): Promise<string | undefined> {
-    const key = normalizeKey(file, 'file');
+    return (await this.readFileBytes(file))?.toString('utf8');
+  }
+
+  async readFileBytes(file: string): Promise<Buffer | undefined> {
+    let key: string;
+    try {
+      key = normalizeKey(file, 'file');
+    } catch (err) {
+      throw this.error((err as Error).message, false);
+    }
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return (await out.Body?.transformToString('utf8')) ?? '';
+      return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
     } catch (err) {
-      const e = err as SdkError;
-      if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) {
-        if (e.name === 'NoSuchBucket') throw this.toStateStoreError(err);
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (
+        e.name !== 'NoSuchBucket' &&
+        (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404)
+      ) {
         return undefined;
       }
       throw this.toStateStoreError(err);
@@ -188,7 +191,12 @@ export class BucketStateStoreWriter implements StateStoreWriter {
   }
 
   async listFiles(dir: string): Promise<string[]> {
-    const d = normalizeKey(dir, 'dir');
+    let d: string;
+    try {
+      d = normalizeKey(dir, 'dir');
+    } catch (err) {
+      throw this.error((err as Error).message, false);
+    }
     try {
       return (await this.list(prefixOf(d))).map((o) => o.key).sort();
     } catch (err) {
@@ -216,7 +224,7 @@ export class BucketStateStoreWriter implements StateStoreWriter {
   }
 
   private plan(batch: UpdateBatch) {
-    const desired = new Map<string, string>();
+    const desired = new Map<string, Buffer>();
     const listedDirs: { dir: string; maybeFile: boolean }[] = [];
     for (const d of batch.replaceDirs ?? []) {
       const dir = normalizeKey(d.dir, 'dir');
@@ -225,13 +233,13 @@ export class BucketStateStoreWriter implements StateStoreWriter {
       for (const f of d.files) {
         const key = normalizeKey(dir === '' ? f.path : `${dir}/${f.path}`, 'file');
         if (key === '' || key === dir) throw new Error(`file path "${f.path}" is empty`);
-        desired.set(key, f.content);
+        desired.set(key, contentBytes(f.content as string | Uint8Array));
       }
     }
     for (const f of batch.writeFiles ?? []) {
       const key = normalizeKey(f.path, 'file');
       if (key === '') throw new Error(`file path "${f.path}" is empty`);
-      desired.set(key, f.content);
+      desired.set(key, contentBytes(f.content as string | Uint8Array));
     }
     for (const p of batch.deletePaths ?? []) {
       const target = normalizeKey(p, 'deletePath');
@@ -262,7 +270,7 @@ export class BucketStateStoreWriter implements StateStoreWriter {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return stripQuotes(head.ETag);
     } catch (err) {
-      const e = err as SdkError;
+      const e = err as { name?: string };
       if (e.name === 'NotFound' || e.name === 'NoSuchKey') return undefined;
       throw err;
     }
@@ -292,38 +300,12 @@ export class BucketStateStoreWriter implements StateStoreWriter {
   }
 
   private toStateStoreError(err: unknown): StateStoreError {
-    if (err instanceof StateStoreError) return err;
-    const e = (err ?? {}) as SdkError;
-    const status = e.$metadata?.httpStatusCode;
-    const name = e.name ?? '';
-    // HEAD responses carry no error body: the SDK then says only "Unknown".
-    const detail =
-      name === 'Unknown' || name === 'UnknownError' || name === ''
-        ? status
-          ? `HTTP ${status}`
-          : ''
-        : scrub(`${name}${e.message && e.message !== name ? `: ${e.message}` : ''}`, this.secrets);
-    if (name === 'NoSuchBucket' || (status === 404 && (name === 'NotFound' || name === '404'))) {
-      return this.error(`bucket "${this.bucket}" does not exist at ${this.endpoint}`, false);
-    }
-    if (
-      status === 403 ||
-      status === 401 ||
-      /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|Forbidden|InvalidToken/.test(name)
-    ) {
-      return this.error(
-        `access denied to bucket "${this.bucket}" at ${this.endpoint} (check the secret's accessKeyID/secretAccessKey and the bucket policy): ${detail}`,
-        false,
-      );
-    }
-    const code = e.code ?? (err as { cause?: { code?: string } })?.cause?.code;
-    if (code && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH/.test(code)) {
-      return this.error(`cannot reach ${this.endpoint}: ${code}`);
-    }
-    if (name === 'TimeoutError' || /timed? ?out/i.test(e.message ?? '')) {
-      return this.error(`request to ${this.endpoint} timed out: ${detail}`);
-    }
-    return this.error(`S3 request to ${this.endpoint} failed: ${detail || String(err)}`);
+    return s3Fault(err, {
+      store: this.name,
+      bucket: this.bucket,
+      endpoint: this.endpoint,
+      secrets: this.secrets,
+    });
   }
 }
 
@@ -331,7 +313,8 @@ function stripQuotes(etag: string | undefined): string | undefined {
   return etag?.replace(/^"|"$/g, '');
 }
 
-function contentType(key: string): string {
+function contentType(key: string, content: Buffer): string {
+  if (!isUtf8(content)) return 'application/octet-stream';
   if (/\.ya?ml$/i.test(key)) return 'application/yaml';
   if (/\.json$/i.test(key)) return 'application/json';
   return 'text/plain; charset=utf-8';

@@ -5,9 +5,10 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { PromiseflowConfig } from '../config';
 import { loadImageTable } from '../pipelines/image-table';
+import { ContainerPipelineRunner } from '../pipelines/container';
 import { LocalPipelineRunner } from '../pipelines/local';
 import type { PipelineRunner } from '../pipelines/runner';
-import { openSqlitePlatformStore } from '../platform/sqlite';
+import { openPlatformStore } from '../platform/open';
 import type { PlatformStore } from '../platform/store';
 import { StateStoreWriters } from '../statestores/registry';
 
@@ -31,19 +32,28 @@ export interface WorkerPorts {
   pipelineRunner?: PipelineRunner;
 }
 
-/** Adapters chosen here, at the edge: SQLite platform store and local pipeline runner by default. */
+/** The configured runner: local processes (default) or podman containers. */
+async function configuredPipelineRunner(
+  config: PromiseflowConfig,
+  logger: Logger,
+): Promise<PipelineRunner> {
+  const options = {
+    imageTable: await loadImageTable(config.imageTable),
+    logger: (line: object) => logger.debug(line, 'pipeline output'),
+  };
+  return config.pipelineRunner === 'container'
+    ? new ContainerPipelineRunner(options)
+    : new LocalPipelineRunner(options);
+}
+
+/** Adapters chosen here, at the edge: the configured platform store (SQLite by default) and pipeline runner (local by default). */
 export async function createPromiseflowWorker(
   config: PromiseflowConfig,
   logger: Logger,
   ports: WorkerPorts = {},
 ): Promise<WorkerHandle> {
-  const store = ports.store ?? openSqlitePlatformStore(config.dataDir);
-  const pipelineRunner =
-    ports.pipelineRunner ??
-    new LocalPipelineRunner({
-      imageTable: await loadImageTable(config.imageTable),
-      logger: (line) => logger.debug(line, 'pipeline output'),
-    });
+  const store = ports.store ?? openPlatformStore(config);
+  const pipelineRunner = ports.pipelineRunner ?? (await configuredPipelineRunner(config, logger));
   const stateStores = new StateStoreWriters(path.join(config.dataDir, 'statestores'));
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({

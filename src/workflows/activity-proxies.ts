@@ -25,3 +25,21 @@ export const pipelineActs = proxyActivities<Activities>({
     maximumAttempts: 3,
   },
 });
+
+/**
+ * State-store writes: a remote that is down (a Git server restarting, MinIO unreachable)
+ * is waited for rather than failing the resource: retried with no attempt limit, at
+ * most a minute apart, for up to half an hour; the pending activity's last failure says
+ * why it waits (`temporal workflow describe`, Temporal Web). Bad input (a path, bad
+ * credentials) is non-retryable and fails at once.
+ */
+export const writeActs = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  scheduleToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '15 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+  },
+});

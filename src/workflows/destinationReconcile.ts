@@ -5,7 +5,7 @@ import {
   setCurrentDetails,
 } from '@temporalio/workflow';
 import { acts } from './activity-proxies';
-import { scheduleWork } from './scheduling';
+import { rescheduleWorks } from './scheduling';
 
 export interface DestinationReconcileInput {
   name: string;
@@ -15,7 +15,6 @@ export interface DestinationReconcileInput {
 }
 
 const WORKS_PER_RUN = 300;
-const PAGE_SIZE = 50;
 
 /**
  * A Destination was added, labelled or changed: check its readiness, then reschedule every
@@ -30,25 +29,16 @@ export async function destinationReconcile(
     setCurrentDetails(`Destination ${input.name}: checking state store`);
     readiness = await acts.checkDestinationReady({ name: input.name });
   }
-  let cursor = input.cursor;
-  let scheduled = 0;
-  do {
-    const page = await acts.listWorks({ cursor, pageSize: PAGE_SIZE });
-    // A few at a time: each Work's writes are independent.
-    for (let i = 0; i < page.works.length; i += 5) {
-      await Promise.all(page.works.slice(i, i + 5).map((w) => scheduleWork(w)));
-    }
-    scheduled += page.works.length;
-    setCurrentDetails(`Destination ${input.name}: rescheduled ${scheduled} work(s)`);
-    cursor = page.cursor;
-    if (cursor && scheduled >= WORKS_PER_RUN) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof destinationReconcile>({
-        name: input.name,
-        cursor,
-        skipReadiness: true,
-      });
-    }
-  } while (cursor);
+  const { cursor } = await rescheduleWorks(input.cursor, WORKS_PER_RUN, (scheduled) =>
+    setCurrentDetails(`Destination ${input.name}: rescheduled ${scheduled} work(s)`),
+  );
+  if (cursor) {
+    await condition(allHandlersFinished);
+    await continueAsNew<typeof destinationReconcile>({
+      name: input.name,
+      cursor,
+      skipReadiness: true,
+    });
+  }
   return readiness;
 }

@@ -6,3 +6,4 @@ export { workPlacementDelete } from './workPlacementDelete';
 export { resourceDelete } from './resourceDelete';
 export { promiseDelete } from './promiseDelete';
 export { promiseRevisionDelete } from './promiseRevisionDelete';
+export { destinationDelete } from './destinationDelete';

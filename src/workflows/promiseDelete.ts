@@ -1,5 +1,5 @@
 import { executeChild, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import { acts, pipelineActs } from './activity-proxies';
+import { acts, pipelineActs, writeActs } from './activity-proxies';
 import { forEachBounded } from './bounded';
 import { resourceDelete } from './resourceDelete';
 
@@ -45,7 +45,7 @@ export async function promiseDelete(input: PromiseDeleteInput): Promise<{ resour
       pipelineIndex: i,
     });
   }
-  if (plan.placements.length > 0) await acts.deleteWorkPlacements({ names: plan.placements });
+  if (plan.placements.length > 0) await writeActs.deleteWorkPlacements({ names: plan.placements });
   await acts.deletePromiseObjects({ promiseName: input.promiseName });
   setCurrentDetails(`${input.promiseName}: deleted with ${resources} resource request(s)`);
   return { resources };

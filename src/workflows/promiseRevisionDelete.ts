@@ -8,7 +8,7 @@ export interface PromiseRevisionDeleteInput {
 }
 
 /**
- * Deleting a PromiseRevision (seed 002): refused for the latest one; otherwise the
+ * Deleting a PromiseRevision (Kratix docs: Promise Revisions): refused for the latest one; otherwise the
  * resource requests bound to exactly its version are deleted with their bindings, Works,
  * placements and files, then the revision.
  */

@@ -3,8 +3,6 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   executeChild,
   isCancellation,
   patched,
@@ -13,13 +11,16 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { PromiseSnapshot } from '../activities';
 import type { KratixPromise } from '../model/types';
 import { acts, pipelineActs } from './activity-proxies';
 import { failureMessage } from './failures';
+import { abortSignal, pauseSignal, progressQuery, resumeSignal } from './messages';
 import { resourceReconcile } from './resourceReconcile';
 import { scheduleWork } from './scheduling';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
+import { currentDetails, ProgressPublisher } from './update-progress';
 
 export interface PromiseUpdateOptions {
   /** Resource re-runs in flight at once. */
@@ -31,7 +32,15 @@ export interface PromiseUpdateOptions {
 }
 
 export type UpdatePhase =
-  'revision' | 'promise-pipelines' | 'dependencies' | 'resources' | 'done' | 'failed' | 'aborted';
+  | 'revision'
+  | 'promise-pipelines'
+  | 'dependencies'
+  | 'resources'
+  | 'done'
+  /** Every resource was re-run, and some of them failed: not a clean success. */
+  | 'completed-with-failures'
+  | 'failed'
+  | 'aborted';
 
 export interface UpdateProgress {
   promiseName: string;
@@ -46,6 +55,8 @@ export interface UpdateProgress {
   /** First failures (capped), for `promiseflow status` and `temporal workflow query`. */
   failures: { resource: string; message: string }[];
   details: string;
+  /** Why the update stops starting resources (an abort's reason). */
+  stopReason?: string;
 }
 
 export interface PromiseUpdateInput {
@@ -58,10 +69,7 @@ export interface PromiseUpdateInput {
   continuation?: { snapshot: PromiseSnapshot; cursor?: string; progress: UpdateProgress };
 }
 
-export const progressQuery = defineQuery<UpdateProgress>('progress');
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const abortSignal = defineSignal<[string?]>('abort');
+export { abortSignal, pauseSignal, progressQuery, resumeSignal };
 
 export const DEFAULT_UPDATE_OPTIONS: Required<PromiseUpdateOptions> = {
   concurrency: 10,
@@ -71,6 +79,13 @@ export const DEFAULT_UPDATE_OPTIONS: Required<PromiseUpdateOptions> = {
 
 const MAX_RECORDED_FAILURES = 20;
 
+/**
+ * Progress published as it happens (timer-driven search attributes, children marked with
+ * their update, paused state carried across continue-as-new) instead of one upsert per page.
+ * Histories recorded before it replay the old command sequence.
+ */
+const LIVE_PROGRESS_PATCH = 'live-progress-v1';
+
 /** Accepts `{promise: {...}}`, `{promiseName}` or a bare Promise object (temporal CLI input). */
 function normaliseInput(raw: PromiseUpdateInput | KratixPromise): PromiseUpdateInput {
   if ((raw as KratixPromise).kind === 'Promise') return { promise: raw as KratixPromise };
@@ -78,7 +93,7 @@ function normaliseInput(raw: PromiseUpdateInput | KratixPromise): PromiseUpdateI
 }
 
 /**
- * A Promise update (SPEC §3): snapshot the PromiseRevision → run the Promise configure
+ * A Promise update (behaviour §3): snapshot the PromiseRevision → run the Promise configure
  * workflow → write static dependencies → re-run every bound resource as a child
  * workflow, a bounded number at a time, paging through the platform store and
  * continuing-as-new so history stays bounded for fleets of any size.
@@ -88,7 +103,8 @@ export async function promiseUpdate(
 ): Promise<UpdateProgress> {
   const input = normaliseInput(rawInput);
   const options = { ...DEFAULT_UPDATE_OPTIONS, ...(input.options ?? {}) };
-  let paused = false;
+  const live = patched(LIVE_PROGRESS_PATCH);
+  let paused = live && (input.continuation?.progress.paused ?? false);
   let abortReason: string | undefined;
   const progress: UpdateProgress = input.continuation?.progress ?? {
     promiseName: input.promise?.metadata.name ?? input.promiseName ?? '',
@@ -103,6 +119,7 @@ export async function promiseUpdate(
     failures: [],
     details: 'starting',
   };
+  const publisher = new ProgressPublisher(progress);
   setHandler(progressQuery, () => ({ ...progress, paused }));
   setHandler(pauseSignal, () => {
     paused = true;
@@ -115,16 +132,19 @@ export async function promiseUpdate(
   setHandler(abortSignal, (reason?: string) => {
     abortReason = reason || 'aborted by operator';
     paused = false;
+    progress.stopReason = abortReason;
+    report(`aborting: ${abortReason}`);
   });
+  let publishing: Promise<void> | undefined;
 
-  function report(details: string, publish = false): void {
+  /** `boundary`: a phase change (or a page, on the old path), listed at once. */
+  function report(details: string, boundary = false): void {
     progress.details = details;
     progress.paused = paused;
-    setCurrentDetails(
-      `**${progress.promiseName} ${progress.version}** — ${progress.phase}: ${details}\n\n` +
-        `resources: ${progress.done} done, ${progress.failed} failed, ${progress.running} running, ${progress.total} total`,
-    );
-    if (publish) {
+    setCurrentDetails(currentDetails(progress));
+    if (!boundary) return;
+    if (live) publisher.publishNow();
+    else {
       upsertSearchAttributes([
         { key: SEARCH_ATTRIBUTES.promiseName, value: progress.promiseName },
         { key: SEARCH_ATTRIBUTES.promiseVersion, value: progress.version },
@@ -134,6 +154,11 @@ export async function promiseUpdate(
         { key: SEARCH_ATTRIBUTES.resourcesFailed, value: progress.failed },
       ]);
     }
+  }
+
+  async function stopPublishing(): Promise<void> {
+    publisher.stop();
+    await publishing;
   }
 
   let snapshot: PromiseSnapshot;
@@ -209,6 +234,19 @@ export async function promiseUpdate(
   let cursor = input.continuation?.cursor;
   let startedThisRun = 0;
   const parentId = workflowInfo().workflowId;
+  // Counts change from here on. Not awaited: stopped before the run ends or continues as new.
+  if (live) publishing = publisher.run();
+  // Children are marked with their update, so a list can hide or group them.
+  const childMarks: SearchAttributePair[] = [
+    { key: SEARCH_ATTRIBUTES.promiseName, value: snapshot.promiseName },
+    { key: SEARCH_ATTRIBUTES.parentUpdate, value: parentId },
+  ];
+
+  /** What the fan-out is doing, for the details line. */
+  function fanOutActivity(): string {
+    if (abortReason) return `aborting: ${abortReason}`;
+    return paused ? 'paused' : 're-running resources';
+  }
 
   async function reconcileOne(r: { namespace: string; name: string }): Promise<void> {
     progress.running++;
@@ -223,20 +261,29 @@ export async function promiseUpdate(
             trigger: 'promise-update',
           },
         ],
+        ...(live
+          ? {
+              typedSearchAttributes: childMarks,
+              staticSummary: `${r.namespace}/${r.name}: re-run for ${snapshot.promiseName} ${snapshot.version}`,
+            }
+          : {}),
       });
       progress.done++;
     } catch (err) {
       if (isCancellation(err)) throw err;
       progress.failed++;
       if (progress.failures.length < MAX_RECORDED_FAILURES) {
+        // The child's message starts with the resource it names; the entry names it already.
+        const message = failureMessage(err);
+        const label = `${snapshot.promiseName} ${r.namespace}/${r.name}: `;
         progress.failures.push({
           resource: `${r.namespace}/${r.name}`,
-          message: failureMessage(err),
+          message: message.startsWith(label) ? message.slice(label.length) : message,
         });
       }
     } finally {
       progress.running--;
-      report(`re-running resources`);
+      report(fanOutActivity());
     }
   }
 
@@ -258,11 +305,13 @@ export async function promiseUpdate(
       startedThisRun++;
     }
     cursor = page.cursor;
-    report(`re-running resources`, true);
+    // The old path listed progress once per page; the publisher does it as it happens.
+    report(fanOutActivity(), !live);
     if (!cursor || abortReason) break;
     if (startedThisRun >= options.childrenPerRun) {
       // Keep history bounded: drain, then carry the cursor into a fresh run.
       await Promise.all(running);
+      await stopPublishing();
       await condition(allHandlersFinished);
       await continueAsNew<typeof promiseUpdate>({
         promiseName: snapshot.promiseName,
@@ -272,6 +321,7 @@ export async function promiseUpdate(
     }
   }
   await Promise.all(running);
+  await stopPublishing();
 
   const ref = { promiseName: snapshot.promiseName, revisionName: snapshot.revisionName };
   const counts = { total: progress.total, done: progress.done, failed: progress.failed };
@@ -285,8 +335,13 @@ export async function promiseUpdate(
       resources: counts,
     });
   } else {
-    progress.phase = 'done';
-    const message = `Update to ${snapshot.version} complete: ${progress.done}/${progress.total} resource(s) reconciled, ${progress.failed} failed`;
+    // The fleet was finished either way; failures make it visibly not a clean success
+    // (the Promise gets a condition saying so from recordPromiseOutcome's counts).
+    progress.phase = progress.failed > 0 ? 'completed-with-failures' : 'done';
+    const message =
+      progress.failed > 0
+        ? `Update to ${snapshot.version} completed with failures: ${progress.failed} of ${progress.total} resource(s) failed, ${progress.done} reconciled`
+        : `Update to ${snapshot.version} complete: ${progress.done}/${progress.total} resource(s) reconciled, ${progress.failed} failed`;
     report(message, true);
     await acts.recordPromiseOutcome({ ...ref, succeeded: true, message, resources: counts });
   }

@@ -1,6 +1,6 @@
 import { setCurrentDetails } from '@temporalio/workflow';
 import type { ResourceRef } from '../activities';
-import { acts, pipelineActs } from './activity-proxies';
+import { acts, pipelineActs, writeActs } from './activity-proxies';
 
 export type ResourceDeleteInput = ResourceRef;
 
@@ -25,7 +25,7 @@ export async function resourceDelete(
   }
   if (plan.placements.length > 0) {
     setCurrentDetails(`${label}: removing ${plan.placements.length} placement(s) and their files`);
-    await acts.deleteWorkPlacements({ names: plan.placements });
+    await writeActs.deleteWorkPlacements({ names: plan.placements });
   }
   await acts.deleteResourceObjects(input);
   setCurrentDetails(`${label}: deleted`);

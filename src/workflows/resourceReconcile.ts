@@ -1,6 +1,5 @@
 import {
   ApplicationFailure,
-  defineQuery,
   isCancellation,
   setCurrentDetails,
   setHandler,
@@ -8,6 +7,7 @@ import {
 import type { ResourceRef, WorkRef } from '../activities';
 import { acts, pipelineActs } from './activity-proxies';
 import { failureMessage } from './failures';
+import { resourceStateQuery } from './messages';
 import { scheduleWork } from './scheduling';
 
 export interface ResourceReconcileInput extends ResourceRef {
@@ -30,7 +30,7 @@ export interface ResourceReconcileState {
   message?: string;
 }
 
-export const resourceStateQuery = defineQuery<ResourceReconcileState>('state');
+export { resourceStateQuery };
 
 export const RESOURCE_FAILURE_TYPE = 'ResourceReconcileFailed';
 

@@ -1,6 +1,6 @@
 import { decideSchedule } from '../model/placement';
 import type { WorkRef } from '../activities';
-import { acts } from './activity-proxies';
+import { acts, writeActs } from './activity-proxies';
 
 export interface ScheduleSummary {
   written: number;
@@ -18,7 +18,7 @@ export async function scheduleWork(work: WorkRef): Promise<ScheduleSummary> {
   if (!ctx) return { written: 0, misplaced: [], unscheduledGroups: 0 };
   const decision = decideSchedule(ctx.work, ctx.destinations, ctx.placements);
   if (decision.targets.length > 0)
-    await acts.writeWorkPlacements({ work, targets: decision.targets });
+    await writeActs.writeWorkPlacements({ work, targets: decision.targets });
   if (decision.misplaced.length > 0)
     await acts.markWorkPlacementsMisplaced({ names: decision.misplaced });
   if (decision.unscheduled.length > 0)
@@ -28,4 +28,31 @@ export async function scheduleWork(work: WorkRef): Promise<ScheduleSummary> {
     misplaced: decision.misplaced,
     unscheduledGroups: decision.unscheduled.length,
   };
+}
+
+const WORKS_PAGE_SIZE = 50;
+/** Works scheduled at once: each Work's writes are independent. */
+const WORKS_IN_FLIGHT = 5;
+
+/**
+ * Reschedules every Work from `cursor` on, page by page, until `budget` Works were done
+ * (then returns the cursor to continue from, e.g. after continue-as-new) or none are left.
+ */
+export async function rescheduleWorks(
+  cursor: string | undefined,
+  budget: number,
+  onProgress: (scheduled: number) => void,
+): Promise<{ cursor?: string; scheduled: number }> {
+  let scheduled = 0;
+  do {
+    const page = await acts.listWorks({ cursor, pageSize: WORKS_PAGE_SIZE });
+    for (let i = 0; i < page.works.length; i += WORKS_IN_FLIGHT) {
+      await Promise.all(page.works.slice(i, i + WORKS_IN_FLIGHT).map((w) => scheduleWork(w)));
+    }
+    scheduled += page.works.length;
+    onProgress(scheduled);
+    cursor = page.cursor;
+    if (cursor && scheduled >= budget) return { cursor, scheduled };
+  } while (cursor);
+  return { scheduled };
 }

@@ -12,6 +12,8 @@ export const SEARCH_ATTRIBUTES = {
   resourcesTotal: defineSearchAttributeKey('ResourcesTotal', SearchAttributeType.INT),
   resourcesDone: defineSearchAttributeKey('ResourcesDone', SearchAttributeType.INT),
   resourcesFailed: defineSearchAttributeKey('ResourcesFailed', SearchAttributeType.INT),
+  /** On each child of a Promise update: the update's workflow id (hide or group children). */
+  parentUpdate: defineSearchAttributeKey('ParentUpdate', SearchAttributeType.KEYWORD),
 } as const;
 
 /** `NAME=Type` pairs for `temporal server start-dev --search-attribute`. */
@@ -22,4 +24,5 @@ export const SEARCH_ATTRIBUTE_DEFINITIONS: string[] = [
   'ResourcesTotal=Int',
   'ResourcesDone=Int',
   'ResourcesFailed=Int',
+  'ParentUpdate=Keyword',
 ];

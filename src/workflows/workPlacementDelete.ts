@@ -1,14 +1,14 @@
 import { setCurrentDetails } from '@temporalio/workflow';
-import { acts } from './activity-proxies';
+import { writeActs } from './activity-proxies';
 
 export interface WorkPlacementDeleteInput {
   names: string[];
 }
 
-/** Deletes WorkPlacements and removes their files from the state stores (seed 000 clean-up). */
+/** Deletes WorkPlacements and removes their files from the state stores (Kratix docs: Updates, misplaced workloads). */
 export async function workPlacementDelete(
   input: WorkPlacementDeleteInput,
 ): Promise<{ deleted: string[] }> {
   setCurrentDetails(`deleting ${input.names.length} WorkPlacement(s)`);
-  return acts.deleteWorkPlacements({ names: input.names });
+  return writeActs.deleteWorkPlacements({ names: input.names });
 }

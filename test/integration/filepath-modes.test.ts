@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config';
-import { provisionStateStore } from '../../src/servers/state-store-backends';
-import type { ProvisionedStateStore } from '../../src/servers/state-store-backends';
+import { provisionStateStore } from '../../tools/servers/state-store-backends';
+import type { ProvisionedStateStore } from '../../tools/servers/state-store-backends';
 import { startTestPlatform } from '../support/platform';
 import type { TestPlatform } from '../support/platform';
 

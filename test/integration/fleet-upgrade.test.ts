@@ -2,8 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config';
-import { provisionStateStore, STATE_STORE_BACKENDS } from '../../src/servers/state-store-backends';
-import type { ProvisionedStateStore } from '../../src/servers/state-store-backends';
+import {
+  provisionStateStore,
+  STATE_STORE_BACKENDS,
+} from '../../tools/servers/state-store-backends';
+import type { ProvisionedStateStore } from '../../tools/servers/state-store-backends';
 import { startTestPlatform } from '../support/platform';
 import type { TestPlatform } from '../support/platform';
 
@@ -12,7 +15,7 @@ const instancePath = (name: string) =>
 const example = (f: string) => path.join(PROJECT_ROOT, 'examples', 'mongodb', f);
 
 describe.each(STATE_STORE_BACKENDS)(
-  'MongoDB fleet upgrade (seed 003) on a %s state store',
+  'MongoDB fleet upgrade (Kratix workshop: Upgrading a fleet) on a %s state store',
   (backend) => {
     let platform: TestPlatform;
     let stateStore: ProvisionedStateStore;
@@ -107,8 +110,8 @@ describe.each(STATE_STORE_BACKENDS)(
 
       // Revisions: both versions, only v0.2.0 latest.
       const revisions = await platform.cli(['get', 'promiserevisions']);
-      expect(revisions.stdout).toMatch(/^mongodb-v0\.1\.0\s+v0\.1\.0$/m);
-      expect(revisions.stdout).toMatch(/^mongodb-v0\.2\.0\s+true\s+v0\.2\.0$/m);
+      expect(revisions.stdout).toMatch(/^mongodb-v0\.1\.0\s+v0\.1\.0\s+\S+$/m);
+      expect(revisions.stdout).toMatch(/^mongodb-v0\.2\.0\s+true\s+v0\.2\.0\s+\S+$/m);
       const bindings = await platform.client.get('resourcebindings');
       expect(bindings.items.map((b) => b.status?.lastAppliedVersion)).toEqual([
         'v0.2.0',

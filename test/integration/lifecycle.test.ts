@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config';
-import { provisionStateStore } from '../../src/servers/state-store-backends';
-import type { ProvisionedStateStore } from '../../src/servers/state-store-backends';
+import { provisionStateStore } from '../../tools/servers/state-store-backends';
+import type { ProvisionedStateStore } from '../../tools/servers/state-store-backends';
 import type { Condition } from '../../src/model/types';
 import { startTestPlatform } from '../support/platform';
 import type { TestPlatform } from '../support/platform';
@@ -13,7 +13,7 @@ const example = (f: string) =>
 const instance = (name: string) =>
   `worker-1/resources/default/mongodb/${name}/instance-configure/5058f/mongodb-instance.yaml`;
 
-/** Resource requests through their whole life (SPEC §3, issue 3 "Lifecycle and status"). */
+/** Resource requests through their whole life (behaviour §3, issue 3 "Lifecycle and status"). */
 describe('resource request lifecycle', () => {
   let platform: TestPlatform;
   let stateStore: ProvisionedStateStore;

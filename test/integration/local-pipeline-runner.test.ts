@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,19 @@ async function runFailure(
 }
 
 const mongoRequest = (major: string): Promise<KratixObject> => loadExample(`mongo-v${major}.yaml`);
+
+/** States (R, S, Z…) of the host's processes whose command line is exactly `argv`. */
+async function hostProcessStates(argv: string[]): Promise<string[]> {
+  const wanted = `${argv.join('\0')}\0`;
+  const states: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((d) => /^\d+$/.test(d))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline !== wanted) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+    if (stat) states.push(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  }
+  return states;
+}
 
 describe('LocalPipelineRunner with the MongoDB example images', () => {
   const expected: Record<string, Record<string, string>> = {
@@ -169,6 +183,107 @@ describe('LocalPipelineRunner with the MongoDB example images', () => {
   });
 });
 
+describe('LocalPipelineRunner sandbox', () => {
+  it('keeps writes outside /kratix off the host, while /kratix/output files still arrive', async () => {
+    const runner = new LocalPipelineRunner({ imageTable });
+    const id = `pf-sandbox-${process.pid}-${Date.now()}`;
+    const escapes = [`/tmp/${id}-rel`, `/tmp/${id}-abs`, `/etc/${id}`, `${scratchRoot}/${id}`];
+    const p = pipeline('escape', [
+      sh(
+        'writer',
+        [
+          'cd /kratix/output',
+          `echo rel > ../../tmp/${id}-rel`,
+          `echo abs > /tmp/${id}-abs && cat /tmp/${id}-abs > /kratix/output/private-tmp`,
+          `{ echo etc > /etc/${id}; } 2> /kratix/output/etc-error || true`,
+          `{ echo host > ${scratchRoot}/${id}; } 2> /kratix/output/host-error || true`,
+          'echo delivered > /kratix/output/result.yaml',
+        ].join('\n'),
+      ),
+    ]);
+    const result = await runner.run(await request(p, await mongoRequest('4')));
+
+    for (const file of escapes) expect(existsSync(file), file).toBe(false);
+    expect(await readFile(path.join(result.outputDir, 'result.yaml'), 'utf8')).toBe('delivered\n');
+    // The container's own /tmp is writable; it is private, so it vanished with the container.
+    expect(await readFile(path.join(result.outputDir, 'private-tmp'), 'utf8')).toBe('abs\n');
+    expect(await readFile(path.join(result.outputDir, 'etc-error'), 'utf8')).toMatch(
+      /Read-only file system/,
+    );
+    // A host directory under /tmp is hidden by the private /tmp, not merely read-only.
+    expect(await readFile(path.join(result.outputDir, 'host-error'), 'utf8')).toMatch(
+      /Directory nonexistent|No such file or directory/,
+    );
+  });
+
+  it('drops every capability, so even root cannot make the file system writable again', async () => {
+    const runner = new LocalPipelineRunner({ imageTable });
+    const p = pipeline('remount', [
+      sh(
+        'root',
+        'id -u > /kratix/output/uid; grep CapEff /proc/self/status > /kratix/output/caps; ' +
+          'mount -o remount,rw / 2>/dev/null; echo $? > /kratix/output/remount',
+      ),
+    ]);
+    const result = await runner.run(await request(p, await mongoRequest('4')));
+    const read = (f: string) => readFile(path.join(result.outputDir, f), 'utf8');
+    expect((await read('caps')).trim()).toBe('CapEff:\t0000000000000000');
+    expect((await read('remount')).trim()).not.toBe('0');
+  });
+
+  it('finds image programs kept under /tmp, which the container otherwise sees private', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'promiseflow-images-'));
+    try {
+      const program = path.join(dir, 'bin', 'hello');
+      await mkdir(path.dirname(program));
+      await writeFile(program, '#!/bin/sh\necho "hello $1" > /kratix/output/hello.txt\n', {
+        mode: 0o755,
+      });
+      await writeFile(
+        path.join(dir, 'images.yaml'),
+        'images:\n  example.com/hello:v1:\n    program: bin/hello\n    args: [world]\n',
+      );
+      const runner = new LocalPipelineRunner({
+        imageTable: await loadImageTable(path.join(dir, 'images.yaml')),
+      });
+      const p = pipeline('hello', [{ name: 'hello', image: 'example.com/hello:v1' }]);
+      const result = await runner.run(await request(p, await mongoRequest('4')));
+      expect(await readFile(path.join(result.outputDir, 'hello.txt'), 'utf8')).toBe(
+        'hello world\n',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['.git/config', 'mkdir /kratix/output/.git; echo x > /kratix/output/.git/config'],
+    ['a/.GIT/hooks', 'mkdir -p /kratix/output/a/.GIT; echo x > /kratix/output/a/.GIT/hooks'],
+    ['GIT~1/x', 'mkdir /kratix/output/GIT~1; echo x > /kratix/output/GIT~1/x'],
+    ['a\\b.yaml', "echo x > '/kratix/output/a\\b.yaml'"],
+  ])('refuses output the state store cannot hold (%s), naming the file', async (file, script) => {
+    const runner = new LocalPipelineRunner({ imageTable });
+    const p = pipeline('reserved', [sh('writer', `echo fine > /kratix/output/ok.yaml; ${script}`)]);
+    const err = await runFailure(runner, await request(p, await mongoRequest('4')));
+    expect(err.pipeline).toBe('reserved');
+    const segment = file.split('/').find((s) => /^\.git$|^git~1$/i.test(s));
+    expect(err.reason).toBe(
+      segment
+        ? `output/${file}: contains "${segment}", which Git reserves, so no state store can hold it`
+        : `output/${file}: contains "\\", so no state store can hold it`,
+    );
+  });
+
+  it('refuses an output file whose name is not UTF-8, naming it', async () => {
+    const runner = new LocalPipelineRunner({ imageTable });
+    const p = pipeline('bytes', [sh('writer', `echo x > "/kratix/output/$(printf 'caf\\351')"`)]);
+    const err = await runFailure(runner, await request(p, await mongoRequest('4')));
+    expect(err.reason).toBe(
+      'output/caf\uFFFD: the name is not valid UTF-8, so no state store can hold it',
+    );
+  });
+});
+
 describe('LocalPipelineRunner contract', () => {
   it('gives a command container the Kratix env, its own env, and little else', async () => {
     process.env.PROMISEFLOW_TEST_LEAK = 'should-not-leak';
@@ -259,7 +374,10 @@ describe('LocalPipelineRunner contract', () => {
     expect(err.container).toBe('boom');
     expect(err.reason).toBe('exited with code 3');
     expect(err.logTail).toContain('about to fail');
-    expect(err.message).toBe('pipeline "failing" container "boom" failed: exited with code 3');
+    // The message ends with the container's last output lines: the pipeline's own error.
+    expect(err.message).toBe(
+      'pipeline "failing" container "boom" failed: exited with code 3: about to fail',
+    );
     expect(await readdir(path.join(req.workDir, 'output'))).toEqual(['one']);
   });
 
@@ -320,8 +438,11 @@ describe('LocalPipelineRunner contract', () => {
 
   it('times out and kills the whole process group', async () => {
     const runner = new LocalPipelineRunner({ imageTable, timeoutMs: 500 });
+    // The container has its own PID namespace, so the background sleep is found on the host
+    // by its unique argument rather than by the PID the container sees.
+    const marker = `30.${process.pid}${Date.now() % 100000}`;
     const p = pipeline('slow', [
-      sh('sleeper', 'sleep 30 & echo $! > /kratix/output/bg.pid; echo started; sleep 30'),
+      sh('sleeper', `sleep ${marker} & kill -0 $! && echo started; sleep 30`),
     ]);
     const req = await request(p, await mongoRequest('4'));
     const started = Date.now();
@@ -330,15 +451,9 @@ describe('LocalPipelineRunner contract', () => {
     expect(err.container).toBe('sleeper');
     expect(err.reason).toBe('timed out after 500ms');
     expect(err.logTail).toContain('started');
-    const bgPid = Number(
-      (await readFile(path.join(req.workDir, 'output', 'bg.pid'), 'utf8')).trim(),
-    );
     // Gone, or a zombie waiting for a PID 1 that may not reap promptly in containers.
-    const state = await readFile(`/proc/${bgPid}/stat`, 'utf8').then(
-      (stat) => stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3),
-      () => 'gone',
-    );
-    expect(['gone', 'Z']).toContain(state);
+    const alive = (await hostProcessStates(['sleep', marker])).filter((state) => state !== 'Z');
+    expect(alive).toEqual([]);
   });
 
   it('ends a container when its main process exits, like a Pod, even if children linger', async () => {

@@ -10,7 +10,7 @@ import { createStateRepo } from '../support/state-repo';
 import type { StateRepo } from '../support/state-repo';
 
 /**
- * Misplaced (misscheduled) work (SPEC §6, seed 000) end to end: the `promiseflow` CLI
+ * Misplaced (misscheduled) work (behaviour §6, Kratix docs: Updates) end to end: the `promiseflow` CLI
  * against the real dev server, a real worker and a real Git state store, with the YAML of
  * examples/namespace-promise/.
  */
@@ -19,7 +19,7 @@ const example = (f: string) => path.join(PROJECT_ROOT, 'examples', 'namespace-pr
 const depsFile = (destination: string) =>
   `${destination}/dependencies/namespace/5058f/static/namespace-dependencies.yaml`;
 
-describe('Misplaced workloads: the namespace Promise moved from dev to prod (seed 000)', () => {
+describe('Misplaced workloads: the namespace Promise moved from dev to prod (Kratix docs: Updates, misplaced workloads)', () => {
   let platform: TestPlatform;
   let repo: StateRepo;
   let devBytes: string | undefined;

@@ -12,7 +12,7 @@ import type { TestPlatform } from '../support/platform';
 
 const exec = promisify(execFile);
 
-/** Operators drive updates with the `temporal` CLI and with promiseflow's own CLI (SPEC §8). */
+/** Operators drive updates with the `temporal` CLI and with promiseflow's own CLI (behaviour §8). */
 describe('operating a Promise update', () => {
   let platform: TestPlatform;
   let temporalArgs: (args: string[]) => Promise<string>;
@@ -137,6 +137,26 @@ describe('operating a Promise update', () => {
       `PromiseName = 'mongodb' AND WorkflowType = 'promiseUpdate'`,
     ]);
     expect(listed).toContain('promise-update/mongodb');
+    // Children carry their update, so a list can group them, or leave them out.
+    const children = await temporalArgs([
+      'workflow',
+      'list',
+      '--query',
+      `ParentUpdate = 'promise-update/mongodb' AND TaskQueue = '${platform.config.temporal.taskQueue}'`,
+    ]);
+    expect(children.match(/promise-update\/mongodb\/default\/\S+/g)?.sort()).toEqual(
+      ['extra-a', 'extra-b', 'extra-c', 'mongo-v4', 'mongo-v5', 'mongo-v6'].map(
+        (n) => `promise-update/mongodb/default/${n}`,
+      ),
+    );
+    const updatesOnly = await temporalArgs([
+      'workflow',
+      'list',
+      '--query',
+      `WorkflowType = 'promiseUpdate' AND TaskQueue = '${platform.config.temporal.taskQueue}'`,
+    ]);
+    expect(updatesOnly).toContain('promise-update/mongodb');
+    expect(updatesOnly).not.toContain('promise-update/mongodb/');
   });
 
   it('pauses and resumes an update from the promiseflow CLI', async () => {
@@ -155,6 +175,27 @@ describe('operating a Promise update', () => {
     expect(status.stdout).toMatch(
       /promise-update\/mongodb\s+mongodb v0\.1\.0\s+resources \(paused\)/,
     );
+    // Where the temporal CLI looks: the list's UpdatePhase, and the current details.
+    await until(
+      async () =>
+        (
+          await temporalArgs([
+            'workflow',
+            'list',
+            '--query',
+            `UpdatePhase = 'paused' AND TaskQueue = '${platform.config.temporal.taskQueue}'`,
+          ])
+        ).includes('promise-update/mongodb'),
+      'the list to say paused',
+    );
+    const metadata = await temporalArgs([
+      'workflow',
+      'metadata',
+      '--workflow-id',
+      'promise-update/mongodb',
+    ]);
+    expect(metadata).toContain(`phase **paused** · **${held.done} of 6 done**`);
+    expect(metadata).toContain('Paused: no new resource re-runs start until `resume`.');
     expect((await platform.cli(['resume', 'mongodb'])).code).toBe(0);
     const result = (await platform.client.temporal.workflow
       .getHandle('promise-update/mongodb')

@@ -77,8 +77,8 @@ describe('Promise Revisions and Resource Bindings', () => {
     await applyOk(redis('promise-v0.2.0.yaml'));
     const table = (await cli('get', 'promiserevisions')).stdout;
     expect(table).toMatch(/^NAME\s+LATEST/m);
-    expect(table).toMatch(/^redis-v0\.1\.0\s+v0\.1\.0$/m);
-    expect(table).toMatch(/^redis-v0\.2\.0\s+true\s+v0\.2\.0$/m);
+    expect(table).toMatch(/^redis-v0\.1\.0\s+v0\.1\.0\s+\S+$/m);
+    expect(table).toMatch(/^redis-v0\.2\.0\s+true\s+v0\.2\.0\s+\S+$/m);
     for (const n of ['cache-a', 'cache-b', 'cache-c']) {
       expect((await get('resourcebindings', `${n}-redis`)).status?.lastAppliedVersion).toBe(
         'v0.2.0',

@@ -39,7 +39,7 @@ spec:
 
 /**
  * Fleets far larger than one workflow history should hold: the update pages through the
- * platform store and continues-as-new every 500 children (SPEC §8, issue 2).
+ * platform store and continues-as-new every 500 children (behaviour §8, issue 2).
  */
 describe('a Promise update over a large fleet', () => {
   let platform: TestPlatform;

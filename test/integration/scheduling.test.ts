@@ -9,7 +9,7 @@ import { createStateRepo, groupId5, logLinesWithMessage } from '../support/state
 import type { StateRepo } from '../support/state-repo';
 
 /**
- * Scheduling (SPEC §5, seed 004) end to end: the `promiseflow` CLI against the real dev
+ * Scheduling (behaviour §5, Kratix docs: Scheduling Promises) end to end: the `promiseflow` CLI against the real dev
  * server, a real worker and a real Git state store, with the YAML of examples/.
  */
 
@@ -37,7 +37,7 @@ function unschedulableLines(platform: TestPlatform): unknown[] {
   return logLinesWithMessage(platform.logFile, NO_DESTINATIONS).map((l) => l.destinationSelectors);
 }
 
-describe('Scheduling Promises: the elastic-cloud walk-through (seed 004)', () => {
+describe('Scheduling Promises: the elastic-cloud walk-through (Kratix docs: Scheduling Promises)', () => {
   let platform: TestPlatform;
   let repo: StateRepo;
   const example = (f: string) => `examples/elastic-cloud/${f}`;
@@ -109,7 +109,7 @@ describe('Scheduling Promises: the elastic-cloud walk-through (seed 004)', () =>
   });
 });
 
-describe('Scheduling rules (SPEC §5)', () => {
+describe('Scheduling rules (behaviour §5)', () => {
   let platform: TestPlatform;
   let repo: StateRepo;
   const example = (f: string) => `examples/scheduling-rules/${f}`;

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionStateStore } from '../../src/servers/state-store-backends';
-import type { ProvisionedStateStore } from '../../src/servers/state-store-backends';
+import { provisionStateStore } from '../../tools/servers/state-store-backends';
+import type { ProvisionedStateStore } from '../../tools/servers/state-store-backends';
 import type { Condition, KratixObject } from '../../src/model/types';
 import { startTestPlatform } from '../support/platform';
 import type { TestPlatform } from '../support/platform';

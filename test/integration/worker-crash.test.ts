@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config';
-import { provisionStateStore } from '../../src/servers/state-store-backends';
-import type { ProvisionedStateStore } from '../../src/servers/state-store-backends';
+import { provisionStateStore } from '../../tools/servers/state-store-backends';
+import type { ProvisionedStateStore } from '../../tools/servers/state-store-backends';
 import type { UpdateProgress } from '../../src/workflows/promiseUpdate';
 import { startTestPlatform } from '../support/platform';
 import type { TestPlatform } from '../support/platform';
@@ -12,7 +12,7 @@ import type { TestPlatform } from '../support/platform';
 const example = (f: string) => path.join(PROJECT_ROOT, 'examples', 'mongodb', f);
 const REQUESTS = 8;
 
-/** SPEC §8: a worker killed mid-update loses nothing and repeats no completed write. */
+/** behaviour §8: a worker killed mid-update loses nothing and repeats no completed write. */
 describe('a worker killed in the middle of a Promise update', () => {
   let platform: TestPlatform;
   let stateStore: ProvisionedStateStore;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { installTemporalRuntime } from '../../src/worker/runtime';
 
 /**
- * Histories recorded from real runs (`node dist/demo/main.js --record-histories
+ * Histories recorded from real runs (`node dist/tools/demo/main.js --record-histories
  * test/fixtures/histories`) replayed against today's workflow code: a change that would
  * break workflows already running (non-determinism) fails here.
  */

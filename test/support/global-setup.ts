@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { resolveConfig } from '../../src/config';
-import { startDevServer } from '../../src/temporal/dev-server';
-import type { DevServer } from '../../src/temporal/dev-server';
+import { startDevServer } from '../../tools/servers/temporal-dev-server';
+import type { DevServer } from '../../tools/servers/temporal-dev-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -4,5 +4,5 @@ export {
   defaultMinioBinary,
   type MinioServer,
   type StartMinioOptions,
-} from '../../src/servers/minio';
-export { freePort } from '../../src/servers/ports';
+} from '../../tools/servers/minio';
+export { freePort } from '../../tools/servers/ports';

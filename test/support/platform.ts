@@ -35,13 +35,13 @@ export interface TestPlatform {
  */
 export async function startTestPlatform(
   name: string,
-  options: { inProcessWorker?: boolean } = {},
+  options: { inProcessWorker?: boolean; temporalAddress?: string } = {},
 ): Promise<TestPlatform> {
   installTemporalRuntime('WARN');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `promiseflow-${name}-`));
   const config = resolveConfig({
     dataDir: path.join(dir, 'data'),
-    temporalAddress: inject('temporalAddress'),
+    temporalAddress: options.temporalAddress ?? inject('temporalAddress'),
     taskQueue: `test-${name}-${path.basename(dir)}`,
   });
   const logFile = path.join(dir, 'worker.log');

@@ -56,7 +56,7 @@ images:
 `);
   const programOf = (image: string) => {
     const entry = lookupImage(t, image);
-    return entry ? path.basename(entry.program) : undefined;
+    return entry?.program ? path.basename(entry.program) : undefined;
   };
 
   it('finds exact references', () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { InvalidInputError } from '../../src/model/errors';
-import { loadKratixFile } from '../../src/model/load-file';
+import { loadKratixFile } from '../../src/client/load-file';
 import { parseKratixYaml, toYaml } from '../../src/model/load';
 
 const fixture = (name: string) => join(__dirname, '..', 'fixtures', name);
@@ -24,9 +24,47 @@ describe('parseKratixYaml', () => {
     expect(parseKratixYaml(text, 'two.yaml').map((o) => o.kind)).toEqual(['A', 'B']);
   });
 
-  it('returns nothing for an empty file or a file of separators', () => {
-    expect(parseKratixYaml('', 'empty.yaml')).toEqual([]);
-    expect(parseKratixYaml('---\n---\n', 'empty.yaml')).toEqual([]);
+  it('refuses a file with no object in it, naming the file', () => {
+    expect(errorOf(() => parseKratixYaml('', 'empty.yaml')).message).toBe(
+      'empty.yaml: expected at least one Kubernetes object, got an empty file',
+    );
+    expect(errorOf(() => parseKratixYaml('---\n# nothing\n---\n', 'c.yaml')).message).toBe(
+      'c.yaml: expected at least one Kubernetes object, got only comments and "---"',
+    );
+    expect(
+      errorOf(() => parseKratixYaml('apiVersion: v1\nkind: List\nitems: []\n', 'l.yaml')).message,
+    ).toBe('l.yaml: expected at least one Kubernetes object, got only empty Lists');
+  });
+
+  it('refuses a YAML alias bomb naming the file and document, without expanding it', () => {
+    const leaf = '["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]';
+    const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].map((n, i, all) =>
+      i === 0
+        ? `  ${n}: &${n} ${leaf}`
+        : `  ${n}: &${n} [${Array(9)
+            .fill(`*${all[i - 1]}`)
+            .join(', ')}]`,
+    );
+    const text = [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: lol}',
+      'data:',
+      ...levels,
+    ].join('\n');
+    expect(
+      errorOf(() =>
+        parseKratixYaml(`apiVersion: v1\nkind: A\nmetadata: {name: a}\n---\n${text}`, 'bomb.yaml'),
+      ).message,
+    ).toBe(
+      'bomb.yaml: document 2: expected YAML whose aliases expand to a bounded size (at most 1000 alias expansions), got aliases that expand exponentially (a "billion laughs" alias bomb)',
+    );
+  });
+
+  it('still resolves the few aliases real files use', () => {
+    const text =
+      'apiVersion: v1\nkind: A\nmetadata: {name: a, labels: &l {env: dev}}\nspec: {selector: *l}\n';
+    expect(parseKratixYaml(text, 'a.yaml')[0]?.spec).toEqual({ selector: { env: 'dev' } });
   });
 
   it('expands a kind: List into its items, in order', () => {
@@ -150,6 +188,21 @@ describe('loadKratixFile', () => {
     const file = fixture('bad/broken.yaml');
     await expect(loadKratixFile(file)).rejects.toThrow(
       `${file}: document 2: line 16, column 1: expected valid YAML, got A block sequence may not be used as an implicit map key`,
+    );
+  });
+
+  it('refuses an empty file and an alias bomb, naming the file', async () => {
+    const empty = fixture('bad/empty.yaml');
+    await expect(loadKratixFile(empty)).rejects.toThrow(
+      new InvalidInputError({
+        file: empty,
+        expected: 'at least one Kubernetes object',
+        got: 'only comments and "---"',
+      }),
+    );
+    const bomb = fixture('bad/alias-bomb.yaml');
+    await expect(loadKratixFile(bomb)).rejects.toThrow(
+      `${bomb}: document 1: expected YAML whose aliases expand to a bounded size`,
     );
   });
 

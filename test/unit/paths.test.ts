@@ -31,7 +31,7 @@ const work = (source: WorkSpec['source'], extra: Partial<WorkSpec> = {}): WorkSp
   ...extra,
 });
 
-describe('state-store path layout (SPEC §7)', () => {
+describe('state-store path layout (behaviour §7)', () => {
   it('ids the root workload group 5058f, the first five hex chars of md5(".")', () => {
     expect(workloadGroupId('.')).toBe('5058f');
     expect(workloadGroupId('monitoring')).toMatch(/^[0-9a-f]{5}$/);

@@ -147,7 +147,7 @@ describe('decideSchedule', () => {
     expect(d.misplaced).toEqual(['w.dev-1']);
   });
 
-  it('flags placements on Destinations no longer targeted as misplaced, once (seed 000)', () => {
+  it('flags placements on Destinations no longer targeted as misplaced, once (Kratix docs: Updates, misplaced workloads)', () => {
     const prodSelectors = sel([{ environment: 'prod' }]);
     const d = decideSchedule(
       work('all', [group('5058f', prodSelectors)]),

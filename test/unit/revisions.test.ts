@@ -16,7 +16,7 @@ const promise: KratixPromise = {
   spec: { dependencies: [] },
 };
 
-describe('PromiseRevision rules (seed 002)', () => {
+describe('PromiseRevision rules (Kratix docs: Promise Revisions)', () => {
   it('names a revision <promise>-<version> as a valid DNS name', () => {
     expect(revisionName('redis', 'v0.1.0')).toBe('redis-v0.1.0');
     expect(revisionName('redis', 'not-set')).toBe('redis-not-set');

@@ -343,6 +343,52 @@ describe('SqlitePlatformStore', () => {
     });
   });
 
+  describe('mutateStatus', () => {
+    const key = { kind: 'Thing', namespace: 'default', name: 'a' };
+
+    it('writes what the function makes of the current status, and nothing when it returns undefined', async () => {
+      await store.apply(thing('a'));
+      await store.updateStatus(key, { count: 1 });
+      const next = await store.mutateStatus<KratixObject>(key, (o) => ({
+        count: (o.status?.count as number) + 1,
+      }));
+      expect(next?.status).toEqual({ count: 2 });
+      const same = await store.mutateStatus(key, () => undefined);
+      expect(same?.metadata.resourceVersion).toBe(next?.metadata.resourceVersion);
+    });
+
+    it('loses no write when many writers add to one status at once', async () => {
+      await store.apply(thing('a'));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.mutateStatus(key, (o) => ({ ...(o.status ?? {}), [`w${i}`]: true })),
+        ),
+      );
+      expect(Object.keys((await store.get(key))?.status ?? {})).toHaveLength(20);
+    });
+  });
+
+  describe('recordEvent', () => {
+    it('keeps the events about an object, oldest first, and only the latest 50', async () => {
+      const about = { kind: 'Destination', name: 'dev' };
+      for (let i = 0; i < 55; i++) {
+        await store.recordEvent(about, { type: 'Normal', reason: 'Ready', message: `event ${i}` });
+      }
+      await store.recordEvent(
+        { kind: 'Destination', name: 'other' },
+        {
+          type: 'Warning',
+          reason: 'NotReady',
+          message: 'elsewhere',
+        },
+      );
+      const events = await store.events(about);
+      expect(events).toHaveLength(50);
+      expect(events[0]).toMatchObject({ type: 'Normal', reason: 'Ready', message: 'event 5' });
+      expect(events.at(-1)?.message).toBe('event 54');
+    });
+  });
+
   describe('patchLabels', () => {
     it('sets and removes labels, and drops the labels key when none are left', async () => {
       await store.apply(destination('dev', { environment: 'dev' }));
@@ -434,6 +480,9 @@ describe('SqlitePlatformStore across processes', () => {
     buildDir = tmpDir();
     for (const file of [
       'src/platform/sqlite.ts',
+      'src/platform/sqlite-objects.ts',
+      'src/platform/sqlite-queries.ts',
+      'src/platform/sqlite-schema.ts',
       'src/model/selectors.ts',
       'src/model/errors.ts',
     ]) {

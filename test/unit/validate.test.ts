@@ -11,6 +11,7 @@ import {
   validateBucketStateStore,
   validateDestination,
   validateGitStateStore,
+  validateLabelPatch,
   validateObject,
   validatePipelineSelectors,
   validatePromise,
@@ -88,7 +89,7 @@ describe('validatePromise', () => {
   it('refuses a name that is not a DNS-1123 subdomain', () => {
     const promise = edited(mongodb(), (p) => (p.metadata.name = 'Mongo_DB'));
     expect(messageOf(() => validatePromise(promise, 'p.yaml'))).toBe(
-      'p.yaml: Promise "Mongo_DB": metadata.name: expected a DNS-1123 subdomain (lower-case letters, digits, "-" and "."), got Mongo_DB',
+      'p.yaml: Promise "Mongo_DB": metadata.name: expected a DNS-1123 subdomain (at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit), got Mongo_DB',
     );
   });
 
@@ -130,12 +131,12 @@ describe('validatePromise', () => {
     );
   });
 
-  it('refuses a CRD schema that cannot be compiled, when the Promise is applied', () => {
+  it('refuses a schema typo naming its YAML path, the bad value and the allowed values', () => {
     const promise = edited(mongodb(), (p) => {
       p.spec.api.spec.versions[0].schema.openAPIV3Schema.properties.spec.type = 'dictionary';
     });
-    expect(messageOf(() => validatePromise(promise, 'p.yaml'))).toMatch(
-      /^p\.yaml: Promise "mongodb": spec\.api\.spec\.versions\[0\]\.schema\.openAPIV3Schema: expected a valid OpenAPI v3 schema for v1alpha1, got schema is invalid: data\/properties\/spec\/type must be equal to one of the allowed values$/,
+    expect(messageOf(() => validatePromise(promise, 'p.yaml'))).toBe(
+      'p.yaml: Promise "mongodb": spec.api.spec.versions[0].schema.openAPIV3Schema.properties.spec.type: expected one of array, boolean, integer, number, object, string, got "dictionary"',
     );
   });
 
@@ -438,10 +439,271 @@ describe('validatePipelineSelectors', () => {
     }
   });
 
-  it('refuses an entry without matchLabels', () => {
-    expect(messageOf(() => validatePipelineSelectors([{ directory: 'a' }], 'sel.yaml'))).toBe(
-      'sel.yaml: destination selectors: [0].matchLabels: expected object, got nothing (required property missing)',
+  it('accepts an entry without matchLabels, which Kratix makes optional', () => {
+    expect(validatePipelineSelectors([{ directory: 'a' }], 'sel.yaml')).toEqual([
+      { directory: 'a', matchLabels: undefined },
+    ]);
+  });
+});
+
+describe('everything that later becomes a path or a key is checked where it enters', () => {
+  const [, git, destination] = load('platform/dev-cluster.yaml') as [
+    KratixObject,
+    KratixObject,
+    KratixObject,
+  ];
+  const [, bucket] = load('platform/prod-bucket.yaml') as [KratixObject, KratixObject];
+
+  it('refuses a Destination whose spec.path leaves the state store', () => {
+    expect(
+      messageOf(() => validateDestination(first('bad/destination-path-outside.yaml'), 'd.yaml')),
+    ).toBe(
+      'd.yaml: Destination "outside": spec.path: expected a path inside the state store ("/"-separated, without "..", ".git", "\\" or control characters), got ../../outside (contains "..")',
     );
+  });
+
+  it.each([
+    ['clusters/../../x', 'contains ".."'],
+    ['.git/hooks', 'contains ".git", which Git reserves'],
+    ['worker/.GIT', 'contains ".GIT", which Git reserves'],
+    ['git~1', 'contains "git~1", which Git reserves'],
+    ['..\\..\\x', 'contains "\\"'],
+    ['a\nb', 'contains a control character'],
+  ])('refuses Destination spec.path %j', (path, problem) => {
+    const bad = edited(destination, (d) => (d.spec.path = path));
+    expect(messageOf(() => validateDestination(bad, 'd.yaml'))).toBe(
+      `d.yaml: Destination "worker-1": spec.path: expected a path inside the state store ("/"-separated, without "..", ".git", "\\" or control characters), got ${JSON.stringify(path).slice(1, -1)} (${problem})`,
+    );
+  });
+
+  it('accepts nested, dotted and root-anchored Destination paths, as Kratix does', () => {
+    for (const path of ['worker-1', 'clusters/dev/worker-1', './dev', '/', '.gitops/dev', 'v1.2']) {
+      const accepted = validateDestination(edited(destination, (d) => (d.spec.path = path)));
+      expect(accepted.spec?.path).toBe(path);
+    }
+  });
+
+  it('refuses a state-store spec.path that leaves the store', () => {
+    expect(
+      messageOf(() =>
+        validateGitStateStore(
+          edited(git, (g) => (g.spec.path = '../elsewhere')),
+          'g.yaml',
+        ),
+      ),
+    ).toBe(
+      'g.yaml: GitStateStore "default": spec.path: expected a path inside the state store ("/"-separated, without "..", ".git", "\\" or control characters), got ../elsewhere (contains "..")',
+    );
+    expect(
+      messageOf(() =>
+        validateBucketStateStore(
+          edited(bucket, (b) => (b.spec.path = 'a/../../b')),
+          'b.yaml',
+        ),
+      ),
+    ).toBe(
+      'b.yaml: BucketStateStore "minio-store": spec.path: expected a path inside the state store ("/"-separated, without "..", ".git", "\\" or control characters), got a/../../b (contains "..")',
+    );
+  });
+
+  it('refuses a Git branch that git itself would refuse', () => {
+    for (const branch of ['main..x', 'feature branch', '-main', 'main.lock', 'a//b', 'x@{1}']) {
+      expect(
+        messageOf(() =>
+          validateGitStateStore(
+            edited(git, (g) => (g.spec.branch = branch)),
+            'g.yaml',
+          ),
+        ),
+      ).toBe(
+        `g.yaml: GitStateStore "default": spec.branch: expected a Git branch name (no spaces, "..", "~", "^", ":", "?", "*", "[", "\\", "@{", empty or dot-leading parts, nor ".lock" endings), got ${branch}`,
+      );
+    }
+    expect(validateGitStateStore(edited(git, (g) => (g.spec.branch = 'team/state-v2'))).kind).toBe(
+      'GitStateStore',
+    );
+  });
+
+  it('refuses a bucket name S3 would refuse', () => {
+    expect(
+      messageOf(() =>
+        validateBucketStateStore(
+          edited(bucket, (b) => (b.spec.bucketName = 'Kratix_State')),
+          'b.yaml',
+        ),
+      ),
+    ).toBe(
+      'b.yaml: BucketStateStore "minio-store": spec.bucketName: expected an S3 bucket name (3 to 63 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit), got Kratix_State',
+    );
+  });
+
+  it('refuses a filepath.filename outside the Destination directory or naming no file', () => {
+    const cases: [string, string][] = [
+      ['../aggregated.yaml', '../aggregated.yaml (contains "..")'],
+      ['.git/config', '.git/config (contains ".git", which Git reserves)'],
+      ['/etc/passwd', '/etc/passwd (absolute)'],
+      ['out/', 'out/ (not a file name)'],
+    ];
+    for (const [filename, got] of cases) {
+      const bad = edited(
+        destination,
+        (d) => (d.spec.filepath = { mode: 'aggregatedYAML', filename }),
+      );
+      expect(messageOf(() => validateDestination(bad, 'd.yaml'))).toBe(
+        `d.yaml: Destination "worker-1": spec.filepath.filename: expected a relative file path inside the Destination's directory (without "..", ".git", "\\" or control characters), got ${got}`,
+      );
+    }
+  });
+
+  it('refuses label keys and values Kubernetes would refuse, on any object', () => {
+    expect(
+      messageOf(() => validateDestination(first('bad/destination-bad-label-key.yaml'), 'd.yaml')),
+    ).toBe(
+      'd.yaml: Destination "worker-9": metadata.labels["bad key"]: expected a label key: [prefix/]name, the name made of letters, digits, "-", "_" and ".", starting and ending with a letter or digit, got bad key',
+    );
+    const cases: [Record<string, string>, string, string][] = [
+      [
+        { 'a/b/c': 'x' },
+        'metadata.labels["a/b/c"]',
+        'expected a label key with at most one "/" ([prefix/]name), got a/b/c',
+      ],
+      [
+        { 'Example.COM/x': 'x' },
+        'metadata.labels["Example.COM/x"]',
+        'expected a label key whose prefix is a DNS subdomain (at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit), got Example.COM/x',
+      ],
+      [
+        { [`k${'x'.repeat(63)}`]: 'x' },
+        `metadata.labels.k${'x'.repeat(63)}`,
+        `expected a label key whose name (after any "/") has at most 63 characters, got k${'x'.repeat(63)}`,
+      ],
+      [
+        { env: 'dev prod' },
+        'metadata.labels.env',
+        'expected a label value: empty, or at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit, got dev prod',
+      ],
+      [
+        { env: 'v'.repeat(64) },
+        'metadata.labels.env',
+        `expected a label value: empty, or at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit, got ${'v'.repeat(64)} (64 characters)`,
+      ],
+      [
+        { env: '-dev' },
+        'metadata.labels.env',
+        'expected a label value: empty, or at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit, got -dev',
+      ],
+    ];
+    for (const [labels, field, what] of cases) {
+      const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', labels } };
+      expect(messageOf(() => validateObject(secret, { file: 's.yaml' }))).toBe(
+        `s.yaml: Secret "s": ${field}: ${what}`,
+      );
+    }
+    const fine = {
+      'kratix.io/promise-version': 'v1.0.0',
+      'app.kubernetes.io/name': 'a_b.c',
+      e: '',
+    };
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', labels: fine } };
+    expect(validateObject(secret).metadata.labels).toEqual(fine);
+  });
+
+  it('refuses annotation keys that are not label keys, and Secret keys Kubernetes refuses', () => {
+    const annotated = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', annotations: { 'not a key': 'any value at all' } },
+    };
+    expect(messageOf(() => validateObject(annotated, { file: 's.yaml' }))).toBe(
+      's.yaml: Secret "s": metadata.annotations["not a key"]: expected a label key: [prefix/]name, the name made of letters, digits, "-", "_" and ".", starting and ending with a letter or digit, got not a key',
+    );
+    const keyed = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      stringData: { 'a/b': 'x' },
+    };
+    expect(messageOf(() => validateObject(keyed, { file: 's.yaml' }))).toBe(
+      's.yaml: Secret "s": stringData["a/b"]: expected a key of letters, digits, "-", "_" and ".", got a/b',
+    );
+  });
+
+  it('states the 253-character limit of names, and 63 for names copied into labels', () => {
+    const long = `${'a'.repeat(250)}-bcd`;
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: long } };
+    expect(messageOf(() => validateObject(secret, { file: 's.yaml' }))).toBe(
+      `s.yaml: Secret "${long}": metadata.name: expected a DNS-1123 subdomain (at most 253 lower-case letters, digits, "-" and ".", starting and ending with a letter or digit), got ${'a'.repeat(60)}… (254 characters)`,
+    );
+    const name64 = 'm'.repeat(64);
+    expect(
+      messageOf(() =>
+        validatePromise(
+          edited(mongodb(), (p) => (p.metadata.name = name64)),
+          'p.yaml',
+        ),
+      ),
+    ).toBe(
+      `p.yaml: Promise "${name64}": metadata.name: expected at most 63 characters (the name becomes the value of label kratix.io/promise-name), got ${name64} (64 characters)`,
+    );
+    const request = edited(
+      first('mongodb/resource-request.yaml'),
+      (r) => (r.metadata.name = name64),
+    );
+    expect(messageOf(() => validateResourceRequest(request, mongodb(), 'r.yaml'))).toBe(
+      `r.yaml: MongoDB "${name64}": metadata.name: expected at most 63 characters (the name becomes the value of label kratix.io/resource-name), got ${name64} (64 characters)`,
+    );
+    expect(
+      messageOf(() =>
+        validateDestination(
+          edited(destination, (d) => (d.metadata.name = name64)),
+          'd.yaml',
+        ),
+      ),
+    ).toBe(
+      `d.yaml: Destination "${name64}": metadata.name: expected at most 63 characters (the name becomes the value of label kratix.io/targetDestinationName), got ${name64} (64 characters)`,
+    );
+    // Names that stay names may use all 253 characters.
+    const name253 = `${'s'.repeat(126)}.${'t'.repeat(126)}`;
+    expect(validateObject({ ...secret, metadata: { name: name253 } }).metadata.name).toBe(name253);
+  });
+
+  it('refuses pipeline names longer than a label value, and container names that are not DNS labels', () => {
+    const pipelineName = 'p'.repeat(64);
+    const longPipeline = edited(
+      mongodb(),
+      (p) => (p.spec.workflows.resource.configure[0].metadata.name = pipelineName),
+    );
+    expect(messageOf(() => validatePromise(longPipeline, 'p.yaml'))).toBe(
+      `p.yaml: Promise "mongodb": spec.workflows.resource.configure[0].metadata.name: expected at most 63 characters (the name becomes the value of label kratix.io/pipeline-name), got ${pipelineName} (64 characters)`,
+    );
+    const dotted = edited(
+      mongodb(),
+      (p) => (p.spec.workflows.resource.configure[0].spec.containers[0].name = 'create.instance'),
+    );
+    expect(messageOf(() => validatePromise(dotted, 'p.yaml'))).toBe(
+      'p.yaml: Promise "mongodb": spec.workflows.resource.configure[0].spec.containers[0].name: expected a DNS-1123 label (at most 63 lower-case letters, digits and "-", starting and ending with a letter or digit), got create.instance',
+    );
+  });
+});
+
+describe('validateLabelPatch', () => {
+  it('checks the labels `promiseflow label` sets as apply checks metadata.labels', () => {
+    expect(messageOf(() => validateLabelPatch('Destination "worker-1"', { 'bad key': 'x' }))).toBe(
+      'Destination "worker-1": metadata.labels["bad key"]: expected a label key: [prefix/]name, the name made of letters, digits, "-", "_" and ".", starting and ending with a letter or digit, got bad key',
+    );
+    expect(messageOf(() => validateLabelPatch('Destination "d"', { env: 'a b' }))).toBe(
+      'Destination "d": metadata.labels.env: expected a label value: empty, or at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit, got a b',
+    );
+  });
+
+  it('accepts valid changes and the removal of any key', () => {
+    expect(() =>
+      validateLabelPatch('Destination "d"', {
+        'example.com/tier': 'gold',
+        env: '',
+        'bad key': null,
+      }),
+    ).not.toThrow();
   });
 });
 

@@ -291,7 +291,12 @@ describe('GitStateStoreWriter over file://', () => {
     );
     await chmod(path.join(bare, 'hooks', 'pre-receive'), 0o755);
     const rejected: unknown[] = [];
-    const logger = { debug: (o: unknown) => rejected.push(o), warn: () => undefined };
+    const logger = {
+      debug: (o: unknown, msg?: string) => {
+        if (msg?.includes('push rejected')) rejected.push(o);
+      },
+      warn: () => undefined,
+    };
     const writer = new GitStateStoreWriter({ store: gitStore(url), cacheDir, logger });
     const res = await writer.update({
       message: 'Update from: retry',
@@ -316,10 +321,10 @@ describe('GitStateStoreWriter over file://', () => {
     expect(await commitMessages(bare)).toEqual(['Update from: retry']);
   });
 
-  it('two writers sharing one cacheDir in one process serialise on the clone', async () => {
+  it('two writers sharing one cacheDir each work in a private clone, removed on close', async () => {
     const { bare, url, cacheDir } = await freshRepo();
-    const a = createStateStoreWriter(gitStore(url), undefined, { cacheDir });
-    const b = createStateStoreWriter(gitStore(url), undefined, { cacheDir });
+    const a = new GitStateStoreWriter({ store: gitStore(url), cacheDir });
+    const b = new GitStateStoreWriter({ store: gitStore(url), cacheDir });
     await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
         (i % 2 ? a : b).update({ message: `u${i}`, replaceDirs: [files(`s/${i}`, 1)] }),
@@ -327,6 +332,12 @@ describe('GitStateStoreWriter over file://', () => {
     );
     expect(await commitMessages(bare)).toHaveLength(8);
     expect(await filesAt(bare)).toHaveLength(8);
+    expect(a.repoDir).not.toBe(b.repoDir);
+    expect(path.dirname(a.repoDir!)).toBe(path.join(cacheDir, 'git'));
+    const dirs = [a.repoDir!, b.repoDir!];
+    await a.close();
+    await b.close();
+    expect(dirs.filter((d) => existsSync(d))).toEqual([]);
   });
 
   it('restores a file deleted on the remote by hand on the next write', async () => {
@@ -351,19 +362,23 @@ describe('GitStateStoreWriter over file://', () => {
     await writer.close();
   });
 
-  it('reports an unknown repository as a clear, non-retryable StateStoreError', async () => {
-    const writer = createStateStoreWriter(
-      gitStore(`file://${path.join(work, 'no-such-repo.git')}`),
-      undefined,
-      { cacheDir: path.join(work, 'cache-missing') },
-    );
-    const err = await writer.validatePermissions().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StateStoreError);
-    expect((err as StateStoreError).message).toMatch(/does not exist or is not accessible/);
-    expect((err as StateStoreError).retryable).toBe(false);
-    await expect(
-      writer.update({ message: 'x', writeFiles: [{ path: 'a', content: 'a' }] }),
-    ).rejects.toThrow(/does not exist/);
+  it('a missing repository is a retryable error, and the write goes through once it exists', async () => {
+    const bare = path.join(work, `not-yet-${++counter}.git`);
+    const writer = createStateStoreWriter(gitStore(`file://${bare}`), undefined, {
+      cacheDir: path.join(work, `cache-missing-${counter}`),
+    });
+    const batch: UpdateBatch = { message: 'Update from: late', replaceDirs: [files('late', 1)] };
+    for (const op of [() => writer.validatePermissions(), () => writer.update(batch)]) {
+      const err = (await op().catch((e: unknown) => e)) as StateStoreError;
+      expect(err).toBeInstanceOf(StateStoreError);
+      expect(err.message).toMatch(/does not exist or is not accessible/);
+      expect(err.retryable).toBe(true);
+      expect(err.fault).toBe('missing');
+    }
+    await createBareRepo(bare);
+    expect((await writer.update(batch)).changed).toBe(true);
+    expect(await commitMessages(bare)).toEqual(['Update from: late']);
+    await writer.close();
   });
 });
 
@@ -448,7 +463,10 @@ describe('GitStateStoreWriter over HTTPS with basic auth', () => {
     const w3 = createStateStoreWriter(gitStore(server.url('tls.git')), secret(), {
       cacheDir: path.join(work, 'tls-3'),
     });
-    await expect(w3.validatePermissions()).rejects.toThrow(/TLS certificate .* not trusted/);
+    await expect(w3.validatePermissions()).rejects.toMatchObject({
+      message: expect.stringMatching(/TLS certificate .* not trusted/),
+      retryable: false,
+    });
     await Promise.all([w1.close(), w2.close(), w3.close()]);
   });
 
@@ -485,16 +503,19 @@ describe('GitStateStoreWriter over HTTPS with basic auth', () => {
     }
   });
 
-  it('unknown repository over HTTPS and an unreachable host are clear errors', async () => {
+  it('unknown repository over HTTPS and an unreachable host are clear, retryable errors', async () => {
     const missing = new GitStateStoreWriter({
       store: gitStore(server.url('nope.git')),
       secret: secret(),
       cacheDir: path.join(work, 'https-missing'),
       caFile: server.caFile,
     });
-    await expect(missing.validatePermissions()).rejects.toThrow(
-      /does not exist or is not accessible/,
-    );
+    // Missing may mean "not created yet": retried, like any remote that is not there now.
+    await expect(missing.validatePermissions()).rejects.toMatchObject({
+      message: expect.stringMatching(/does not exist or is not accessible/),
+      retryable: true,
+      fault: 'missing',
+    });
     const down = new GitStateStoreWriter({
       store: gitStore('https://127.0.0.1:9/nothing.git'),
       secret: secret(),

@@ -173,22 +173,28 @@ describe('BucketStateStoreWriter against MinIO', () => {
     await writer.close();
   });
 
-  it('a missing bucket is a clear, non-retryable StateStoreError', async () => {
-    const writer = createStateStoreWriter(bucketStore('no-such-bucket'), secret(), {
+  it('a missing bucket is a clear, retryable StateStoreError until it is created', async () => {
+    const bucket = `created-late-${++bucketNo}`;
+    const writer = createStateStoreWriter(bucketStore(bucket), secret(), {
       cacheDir: '/unused',
     });
     for (const op of [
       () => writer.validatePermissions(),
       () => writer.update({ message: 'x', replaceDirs: [dir('a', 1)] }),
       () => writer.update({ message: 'x', writeFiles: [{ path: 'a', content: 'a' }] }),
+      () => writer.readFile('a'),
     ]) {
       const err = (await op().catch((e: unknown) => e)) as StateStoreError;
       expect(err).toBeInstanceOf(StateStoreError);
       expect(err.message).toBe(
-        `BucketStateStore "minio-store": bucket "no-such-bucket" does not exist at ${minio.endpoint}`,
+        `BucketStateStore "minio-store": bucket "${bucket}" does not exist at ${minio.endpoint}`,
       );
-      expect(err.retryable).toBe(false);
+      expect(err.retryable).toBe(true);
+      expect(err.fault).toBe('missing');
     }
+    await minio.createBucket(bucket);
+    expect((await writer.update({ message: 'x', replaceDirs: [dir('a', 1)] })).changed).toBe(true);
+    expect(await keys(bucket)).toEqual(['a/f0.yaml']);
     await writer.close();
   });
 
