@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import YAML from 'yaml';
 import { InvalidInputError } from './model/errors';
+import { parseYamlDocument } from './model/load';
 
 /**
  * The user's config file (`$XDG_CONFIG_HOME/promiseflow/config.yaml`): the same settings as
@@ -77,16 +77,7 @@ export function readConfigFile(file: string, required: boolean): ConfigFileValue
       got: (err as Error).message,
     });
   }
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (err) {
-    throw new InvalidInputError({
-      file,
-      expected: 'YAML',
-      got: (err as Error).message.split('\n')[0],
-    });
-  }
+  const doc = parseYamlDocument(text, file);
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new InvalidInputError({ file, expected: 'a mapping of settings', got: typeof doc });

@@ -24,8 +24,6 @@ export const FAILURE = {
   pipelineFailed: 'PipelineFailed',
   notFound: 'NotFound',
   stateStore: 'StateStoreError',
-  /** Retryable: the Promise (or its revision) is not ready for resources yet. */
-  promiseNotReady: 'PromiseNotReady',
 } as const;
 
 /** Logger bound to the running activity (workflow id, activity type, attempt). */

@@ -1,6 +1,6 @@
 /**
  * The activities of a resource request's reconcile: binding, pipelines, outcome, and the
- * paging of an update's fleet. ~380 lines: each activity is load → model rule → write, and
+ * paging of an update's fleet. ~410 lines: each activity is load → model rule → write, and
  * they share the request's and binding's status helpers.
  */
 import { CONDITION, REASON } from '../model/conditions';
@@ -23,9 +23,8 @@ import type {
 import { crdOf, promiseVersion, validateResourceRequest } from '../model/validate';
 import { InvalidInputError } from '../model/errors';
 import type { ActivityDeps } from './deps';
-import { activityLogger, FAILURE, guarded, notFound } from './deps';
+import { activityLogger, guarded, notFound } from './deps';
 import { conditionsOf, recordEvent, writeStatus } from './status';
-import { ApplicationFailure } from '@temporalio/activity';
 import type { ResourcePage } from './bound-resources';
 import { pageOfResources } from './bound-resources';
 import { pipelineNamespace } from '../pipelines/env';
@@ -43,6 +42,11 @@ export interface ResourceRef {
 export interface ResourcePlan {
   /** The request was deleted meanwhile: nothing to do. */
   gone: boolean;
+  /**
+   * Why the request cannot run yet (its Promise is not available, or the update that
+   * snapshots its revision is still running): the workflow waits and asks again.
+   */
+  waitingFor?: string;
   version: string;
   revisionName: string;
   pipelines: string[];
@@ -133,11 +137,29 @@ export function createResourceActivities(deps: ActivityDeps) {
           kind: 'PromiseRevision',
           name: revName,
         });
+        // Said on the request too, so `kubectl get`/`promiseflow describe` show why it waits.
+        const waitingFor = async (what: string): Promise<ResourcePlan> => {
+          await updateResourceStatus(deps, kind, ref, [
+            {
+              type: CONDITION.configureWorkflowCompleted,
+              status: 'False',
+              reason: REASON.waitingForPromise,
+              message: `Waiting for ${what}`,
+            },
+          ]);
+          return {
+            gone: false,
+            waitingFor: what,
+            version,
+            revisionName: revName,
+            pipelines: [],
+            generation: 0,
+          };
+        };
         if (!revision?.spec && isFloating(binding)) {
           // The Promise update that snapshots this revision is still running: wait for it.
-          throw ApplicationFailure.retryable(
-            `waiting for PromiseRevision "${revName}" of Promise "${ref.promiseName}"`,
-            FAILURE.promiseNotReady,
+          return await waitingFor(
+            `PromiseRevision "${revName}" of Promise "${ref.promiseName}" (its update is still running)`,
           );
         }
         if (!revision?.spec) {
@@ -151,9 +173,8 @@ export function createResourceActivities(deps: ActivityDeps) {
         // Resources start only after the Promise's configure workflow succeeded (behaviour §3);
         // the Promise update's own re-runs come after that point by construction.
         if (input.trigger !== 'promise-update' && !promiseAvailable(promise)) {
-          throw ApplicationFailure.retryable(
-            `Promise "${ref.promiseName}" is not available yet (its configure workflow has not completed)`,
-            FAILURE.promiseNotReady,
+          return await waitingFor(
+            `Promise "${ref.promiseName}" to be available (its configure workflow has not completed)`,
           );
         }
         validateResourceRequest(request, revision.spec.promiseSpec, `${kind} "${ref.name}"`);

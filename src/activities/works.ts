@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LABELS } from '../model/labels';
+import { LABELS, ownerLabels } from '../model/labels';
 import type { DestinationSelector, KratixObject, Pipeline, Work, WorkSpec } from '../model/types';
 import { PLATFORM_API_VERSION } from '../model/types';
 import { toDnsLabel } from '../model/validate';
@@ -46,12 +46,11 @@ export function resourceWorkTarget(
 }
 
 export function buildWork(ref: WorkRef, spec: WorkSpec): Work {
-  const labels: Record<string, string> = {
-    [LABELS.promiseName]: spec.promiseName,
+  const labels = {
+    ...ownerLabels(spec),
     [LABELS.workType]: spec.source,
     [LABELS.pipelineName]: spec.pipelineName,
   };
-  if (spec.resourceName) labels[LABELS.resourceName] = spec.resourceName;
   return {
     apiVersion: PLATFORM_API_VERSION,
     kind: 'Work',

@@ -1,20 +1,16 @@
 import type { Command } from 'commander';
 import { resolveConfig } from '../config';
+import type { ConfigFileValues } from '../config-file';
 import type { ConfigOverrides, PromiseflowConfig } from '../config';
 import { PromiseflowClient } from '../client/platform-client';
 import { openPlatformStore } from '../platform/open';
 import { connectClient } from '../temporal/client';
 
 /** The global flags (every one also an environment variable or a config-file setting). */
-export interface GlobalFlags {
-  config?: string;
-  dataDir?: string;
-  temporalAddress?: string;
-  temporalNamespace?: string;
-  taskQueue?: string;
-  platform?: string;
-  kubeconfig?: string;
-}
+export type GlobalFlags = { config?: string } & Pick<
+  ConfigFileValues,
+  'dataDir' | 'temporalAddress' | 'temporalNamespace' | 'taskQueue' | 'platform' | 'kubeconfig'
+>;
 
 export function overridesFrom(program: Command): ConfigOverrides {
   const f = program.opts<GlobalFlags>();

@@ -7,6 +7,7 @@ import type { KratixPromise } from '../model/types';
 import { promiseVersion } from '../model/validate';
 import type { DestinationReconcileInput } from '../workflows/destinationReconcile';
 import { TRIGGER_MEMO, workflowIds } from '../workflows/ids';
+import { reconcileAgainSignal } from '../workflows/messages';
 import type { WorkflowType } from '../workflows/ids';
 import type { PromiseUpdateInput } from '../workflows/promiseUpdate';
 import type { ResourceReconcileInput } from '../workflows/resourceReconcile';
@@ -21,11 +22,13 @@ export type StartedWorkflow = {
 };
 
 /**
- * How a start meets a run already going under the same id: reconciles `terminate` it (a
- * newer spec supersedes an older run; every activity is idempotent, so work already done
- * is found done), deletions `join` it (a second `delete` waits for the first).
+ * How a start meets a run already going under the same id: a Promise update `terminate`s
+ * it (a newer spec supersedes an older run; every activity is idempotent, so work already
+ * done is found done); a resource reconcile asks it to go `again` once its pass is done
+ * (it may be a Promise update's child, which must not be cut short); deletions `join` it
+ * (a second `delete` waits for the first).
  */
-export type OnRunning = 'terminate' | 'join';
+export type OnRunning = 'terminate' | 'again' | 'join';
 
 export interface StartRequest {
   type: WorkflowType;
@@ -44,18 +47,29 @@ export async function startWorkflow(
   config: PromiseflowConfig,
   request: StartRequest,
 ): Promise<StartedWorkflow> {
-  const handle = await client.workflow.start(request.type, {
+  const options = {
     taskQueue: config.temporal.taskQueue,
     workflowId: request.workflowId,
-    workflowIdConflictPolicy:
-      request.onRunning === 'terminate'
-        ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
-        : WorkflowIdConflictPolicy.USE_EXISTING,
     args: request.args,
     ...(request.triggerKey ? { memo: { [TRIGGER_MEMO]: request.triggerKey } } : {}),
     ...(request.searchAttributes ? { typedSearchAttributes: request.searchAttributes } : {}),
     staticSummary: request.summary,
-  });
+  };
+  const handle =
+    request.onRunning === 'again'
+      ? // Starts a run, or signals the one running (atomically, on the server).
+        await client.workflow.signalWithStart(request.type, {
+          ...options,
+          signal: reconcileAgainSignal,
+          signalArgs: [request.triggerKey],
+        })
+      : await client.workflow.start(request.type, {
+          ...options,
+          workflowIdConflictPolicy:
+            request.onRunning === 'terminate'
+              ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
+              : WorkflowIdConflictPolicy.USE_EXISTING,
+        });
   return { kind: request.type, handle, label: request.label };
 }
 
@@ -127,7 +141,7 @@ export function resourceReconcileStart(
     args: [input],
     label: where,
     summary: `Resource reconcile: ${input.promiseName} ${input.namespace}/${input.name} (${input.trigger ?? 'manual'})`,
-    onRunning: 'terminate',
+    onRunning: 'again',
     triggerKey,
     searchAttributes: [{ key: SEARCH_ATTRIBUTES.promiseName, value: input.promiseName }],
   };

@@ -15,6 +15,8 @@ export const CONDITION = {
 export const REASON = {
   pipelinesExecutedSuccessfully: 'PipelinesExecutedSuccessfully',
   pipelinesInProgress: 'PipelinesInProgress',
+  /** A request waits for its Promise (configure workflow, or the revision being snapshotted). */
+  waitingForPromise: 'WaitingForPromise',
   configureWorkflowFailed: 'ConfigureWorkflowFailed',
   reconciled: 'Reconciled',
   reconcileFailed: 'ReconcileFailed',

@@ -36,3 +36,14 @@ export function labelValue(value: string): string {
   const head = value.slice(0, MAX_LABEL_VALUE - suffix.length - 1).replace(/[^A-Za-z0-9]+$/, '');
   return `${head}-${suffix}`;
 }
+
+/** The labels saying whose output a Work (or its placement) is: the Promise, the request. */
+export function ownerLabels(spec: {
+  promiseName: string;
+  resourceName?: string;
+}): Record<string, string> {
+  return {
+    [LABELS.promiseName]: spec.promiseName,
+    ...(spec.resourceName ? { [LABELS.resourceName]: spec.resourceName } : {}),
+  };
+}

@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
+import YAML, { LineCounter, parseAllDocuments, stringify, type Document } from 'yaml';
 import { InvalidInputError } from './errors';
 import type { KratixObject } from './types';
 
@@ -148,4 +148,17 @@ function typeName(value: unknown): string {
 
 function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? text;
+}
+
+/** One YAML document of a settings file (config, image table); its first error line if bad. */
+export function parseYamlDocument(text: string, file: string): unknown {
+  try {
+    return YAML.parse(text) as unknown;
+  } catch (err) {
+    throw new InvalidInputError({
+      file,
+      expected: 'YAML',
+      got: (err as Error).message.split('\n')[0],
+    });
+  }
 }

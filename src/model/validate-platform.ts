@@ -26,6 +26,7 @@ import {
   storePath,
   str,
   stringMap,
+  type Json,
   type Where,
 } from './field-checks';
 import { LABELS } from './labels';
@@ -67,13 +68,10 @@ export function validateGitStateStore(obj: unknown, file?: string): GitStateStor
   str(w, spec.url, 'spec.url');
   const branch = optStr(w, spec.branch, 'spec.branch');
   if (branch !== undefined) refuse(w, 'spec.branch', gitBranchRefusal(branch));
-  const path = optStr(w, spec.path, 'spec.path');
-  if (path !== undefined) storePath(w, path, 'spec.path');
   const author = optMap(w, spec.gitAuthor, 'spec.gitAuthor');
   optStr(w, author?.name, 'spec.gitAuthor.name');
   optStr(w, author?.email, 'spec.gitAuthor.email');
-  secretRef(w, spec.secretRef, 'spec.secretRef');
-  optOneOf(w, spec.authMethod, 'spec.authMethod', ['basicAuth', 'ssh']);
+  stateStoreAccess(w, spec, ['basicAuth', 'ssh']);
   return o as GitStateStore;
 }
 
@@ -83,11 +81,16 @@ export function validateBucketStateStore(obj: unknown, file?: string): BucketSta
   refuse(w, 'spec.bucketName', bucketNameRefusal(str(w, spec.bucketName, 'spec.bucketName')));
   str(w, spec.endpoint, 'spec.endpoint');
   optBool(w, spec.insecure, 'spec.insecure');
+  stateStoreAccess(w, spec, ['accessKey', 'IAM']);
+  return o as BucketStateStore;
+}
+
+/** What every state store has: a root path inside it, and how to authenticate. */
+function stateStoreAccess(w: Where, spec: Json, authMethods: readonly string[]): void {
   const path = optStr(w, spec.path, 'spec.path');
   if (path !== undefined) storePath(w, path, 'spec.path');
   secretRef(w, spec.secretRef, 'spec.secretRef');
-  optOneOf(w, spec.authMethod, 'spec.authMethod', ['accessKey', 'IAM']);
-  return o as BucketStateStore;
+  optOneOf(w, spec.authMethod, 'spec.authMethod', authMethods);
 }
 
 /** A user edits a ResourceBinding to pin (or unpin) the version its request runs at. */

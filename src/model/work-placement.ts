@@ -6,7 +6,7 @@
  */
 import { stringify } from 'yaml';
 import { workloadContent } from './hashing';
-import { LABELS, labelValue } from './labels';
+import { LABELS, labelValue, ownerLabels } from './labels';
 import {
   destinationBasePath,
   filepathMode,
@@ -91,12 +91,11 @@ export function buildWorkPlacement(
   written: { paths: string[]; digest: string },
 ): WorkPlacement {
   const spec = work.spec!;
-  const labels: Record<string, string> = {
+  const labels = {
     [LABELS.work]: labelValue(workRef.name),
     [LABELS.targetDestinationName]: target.destination,
-    [LABELS.promiseName]: spec.promiseName,
+    ...ownerLabels(spec),
   };
-  if (spec.resourceName) labels[LABELS.resourceName] = spec.resourceName;
   return {
     apiVersion: PLATFORM_API_VERSION,
     kind: 'WorkPlacement',

@@ -26,8 +26,8 @@
 import { access, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { InvalidInputError } from '../model/errors';
+import { parseYamlDocument } from '../model/load';
 
 export interface ImageEntry {
   /** Absolute path of the executable that stands in for the image (local runner). */
@@ -123,16 +123,7 @@ export async function loadImageTable(file: string): Promise<ImageTable> {
       got: (err as Error).message,
     });
   }
-  let doc: unknown;
-  try {
-    doc = YAML.parse(text);
-  } catch (err) {
-    throw new InvalidInputError({
-      file: absFile,
-      expected: 'valid YAML',
-      got: (err as Error).message,
-    });
-  }
+  const doc = parseYamlDocument(text, absFile);
   const table = parseImageTable(doc, absFile);
   for (const [ref, entry] of Object.entries(table.images)) {
     if (entry.program === undefined) continue;

@@ -184,25 +184,19 @@ export class SqlitePlatformStore implements PlatformStore {
     key: ObjectKey,
     mutate: (current: T) => Record<string, unknown> | undefined,
   ): Promise<T | undefined> {
-    const namespace = key.namespace ?? '';
-    return this.db
-      .transaction(() => {
-        const row = this.statements.select.get(key.kind, namespace, key.name) as
-          ObjectRow | undefined;
-        if (!row) return undefined;
-        const status = mutate(assemble(row) as T);
-        if (status === undefined) return assemble(row) as T;
-        checkStatus(key, status);
-        const statusJson = JSON.stringify(status);
-        const before = row.status === null ? null : (JSON.parse(row.status) as Json);
-        if (deepEqual(before, JSON.parse(statusJson) as Json)) return assemble(row) as T;
-        const object = JSON.parse(row.object) as StoredObject;
-        object.metadata.resourceVersion = nextResourceVersion(object);
-        const objectJson = JSON.stringify(object);
-        this.statements.updateAll.run(objectJson, statusJson, key.kind, namespace, key.name);
-        return assemble({ ...row, object: objectJson, status: statusJson }) as T;
-      })
-      .immediate();
+    return this.changeRow(key, (row, namespace) => {
+      const status = mutate(assemble(row) as T);
+      if (status === undefined) return assemble(row) as T;
+      checkStatus(key, status);
+      const statusJson = JSON.stringify(status);
+      const before = row.status === null ? null : (JSON.parse(row.status) as Json);
+      if (deepEqual(before, JSON.parse(statusJson) as Json)) return assemble(row) as T;
+      const object = JSON.parse(row.object) as StoredObject;
+      object.metadata.resourceVersion = nextResourceVersion(object);
+      const objectJson = JSON.stringify(object);
+      this.statements.updateAll.run(objectJson, statusJson, key.kind, namespace, key.name);
+      return assemble({ ...row, object: objectJson, status: statusJson }) as T;
+    });
   }
 
   /** Requests are validated against the Promise itself (model/validate): nothing to install. */
@@ -263,27 +257,39 @@ export class SqlitePlatformStore implements PlatformStore {
         });
       }
     }
+    return this.changeRow(key, (row, namespace) => {
+      const object = JSON.parse(row.object) as StoredObject;
+      const before = object.metadata.labels ?? {};
+      const after: Record<string, string> = { ...before };
+      for (const [k, v] of Object.entries(labels)) {
+        if (v === null) delete after[k];
+        else after[k] = v;
+      }
+      if (deepEqual(before, after)) return assemble(row) as T;
+      if (Object.keys(after).length === 0) delete object.metadata.labels;
+      else object.metadata.labels = after;
+      object.metadata.resourceVersion = nextResourceVersion(object);
+      const objectJson = JSON.stringify(object);
+      this.statements.updateObject.run(objectJson, key.kind, namespace, key.name);
+      this.writeLabels(key.kind, namespace, key.name, object.metadata.labels);
+      return assemble({ ...row, object: objectJson }) as T;
+    });
+  }
+
+  /**
+   * Read-modify-write of one row in an immediate (write-locked) transaction, so writers in
+   * other processes wait instead of losing an update; undefined when there is no row.
+   */
+  private changeRow<R>(
+    key: ObjectKey,
+    change: (row: ObjectRow, namespace: string) => R,
+  ): R | undefined {
     const namespace = key.namespace ?? '';
     return this.db
       .transaction(() => {
         const row = this.statements.select.get(key.kind, namespace, key.name) as
           ObjectRow | undefined;
-        if (!row) return undefined;
-        const object = JSON.parse(row.object) as StoredObject;
-        const before = object.metadata.labels ?? {};
-        const after: Record<string, string> = { ...before };
-        for (const [k, v] of Object.entries(labels)) {
-          if (v === null) delete after[k];
-          else after[k] = v;
-        }
-        if (deepEqual(before, after)) return assemble(row) as T;
-        if (Object.keys(after).length === 0) delete object.metadata.labels;
-        else object.metadata.labels = after;
-        object.metadata.resourceVersion = nextResourceVersion(object);
-        const objectJson = JSON.stringify(object);
-        this.statements.updateObject.run(objectJson, key.kind, namespace, key.name);
-        this.writeLabels(key.kind, namespace, key.name, object.metadata.labels);
-        return assemble({ ...row, object: objectJson }) as T;
+        return row ? change(row, namespace) : undefined;
       })
       .immediate();
   }

@@ -16,3 +16,9 @@ export const resumeSignal = defineSignal('resume');
 export const abortSignal = defineSignal<[string?]>('abort');
 /** Where one resource's reconcile is. */
 export const resourceStateQuery = defineQuery<ResourceReconcileState>('state');
+/**
+ * Reconcile this resource again once the pass in flight is done: how a second starter (an
+ * edit applied while the resource is being reconciled) joins the one run under the
+ * resource's id instead of overlapping it.
+ */
+export const reconcileAgainSignal = defineSignal<[string?]>('reconcileAgain');

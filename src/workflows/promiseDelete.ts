@@ -1,7 +1,7 @@
-import { executeChild, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { setCurrentDetails } from '@temporalio/workflow';
 import { acts, pipelineActs, writeActs } from './activity-proxies';
 import { forEachBounded } from './bounded';
-import { resourceDelete } from './resourceDelete';
+import { deleteResourceAsChild } from './resourceDelete';
 
 export interface PromiseDeleteInput {
   promiseName: string;
@@ -15,7 +15,6 @@ export interface PromiseDeleteInput {
  */
 export async function promiseDelete(input: PromiseDeleteInput): Promise<{ resources: number }> {
   const concurrency = input.concurrency ?? 10;
-  const parentId = workflowInfo().workflowId;
   let cursor: string | undefined;
   let resources = 0;
   do {
@@ -28,10 +27,7 @@ export async function promiseDelete(input: PromiseDeleteInput): Promise<{ resour
       `${input.promiseName}: deleting ${page.resources.length} resource request(s) (${resources} done)`,
     );
     await forEachBounded(page.resources, concurrency, async (r) => {
-      await executeChild(resourceDelete, {
-        workflowId: `${parentId}/${r.namespace}/${r.name}`,
-        args: [{ promiseName: input.promiseName, namespace: r.namespace, name: r.name }],
-      });
+      await deleteResourceAsChild({ promiseName: input.promiseName, ...r });
     });
     resources += page.resources.length;
     cursor = page.cursor;

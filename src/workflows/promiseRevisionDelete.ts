@@ -1,7 +1,7 @@
-import { executeChild, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { setCurrentDetails } from '@temporalio/workflow';
 import { acts } from './activity-proxies';
 import { forEachBounded } from './bounded';
-import { resourceDelete } from './resourceDelete';
+import { deleteResourceAsChild } from './resourceDelete';
 
 export interface PromiseRevisionDeleteInput {
   name: string;
@@ -16,7 +16,6 @@ export async function promiseRevisionDelete(
   input: PromiseRevisionDeleteInput,
 ): Promise<{ resources: string[] }> {
   const { promiseName, version } = await acts.checkRevisionDeletable({ name: input.name });
-  const parentId = workflowInfo().workflowId;
   const deleted: string[] = [];
   let cursor: string | undefined;
   do {
@@ -25,10 +24,7 @@ export async function promiseRevisionDelete(
       `${input.name}: deleting ${page.resources.length} request(s) bound to ${version}`,
     );
     await forEachBounded(page.resources, 10, async (r) => {
-      await executeChild(resourceDelete, {
-        workflowId: `${parentId}/${r.namespace}/${r.name}`,
-        args: [{ promiseName, namespace: r.namespace, name: r.name }],
-      });
+      await deleteResourceAsChild({ promiseName, ...r });
       deleted.push(`${r.namespace}/${r.name}`);
     });
     cursor = page.cursor;

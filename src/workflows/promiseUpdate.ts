@@ -1,3 +1,9 @@
+/**
+ * The Promise update workflow. ~370 lines: its phases (revision, Promise pipelines,
+ * dependencies, fan-out, outcome) and the operator's controls (pause, resume, abort) read
+ * as one story; progress publishing and child starts live beside it (update-progress.ts,
+ * one-run.ts).
+ */
 import {
   allHandlersFinished,
   ApplicationFailure,
@@ -16,8 +22,11 @@ import type { PromiseSnapshot } from '../activities';
 import type { KratixPromise } from '../model/types';
 import { acts, pipelineActs } from './activity-proxies';
 import { failureMessage } from './failures';
+import { workflowIds } from './ids';
 import { abortSignal, pauseSignal, progressQuery, resumeSignal } from './messages';
+import { executeChildAlone } from './one-run';
 import { resourceReconcile } from './resourceReconcile';
+import type { ResourceReconcileInput } from './resourceReconcile';
 import { scheduleWork } from './scheduling';
 import { SEARCH_ATTRIBUTES } from './search-attributes';
 import { currentDetails, ProgressPublisher } from './update-progress';
@@ -86,6 +95,13 @@ const MAX_RECORDED_FAILURES = 20;
  */
 const LIVE_PROGRESS_PATCH = 'live-progress-v1';
 
+/**
+ * Children run under the resource's own id (workflowIds.resourceReconcile), the one a
+ * direct apply or the bridge uses, so one resource is never reconciled twice at once.
+ * Histories recorded before it started children under `promise-update/<p>/<ns>/<name>`.
+ */
+const ONE_ID_PATCH = 'one-id-per-resource';
+
 /** Accepts `{promise: {...}}`, `{promiseName}` or a bare Promise object (temporal CLI input). */
 function normaliseInput(raw: PromiseUpdateInput | KratixPromise): PromiseUpdateInput {
   if ((raw as KratixPromise).kind === 'Promise') return { promise: raw as KratixPromise };
@@ -104,6 +120,7 @@ export async function promiseUpdate(
   const input = normaliseInput(rawInput);
   const options = { ...DEFAULT_UPDATE_OPTIONS, ...(input.options ?? {}) };
   const live = patched(LIVE_PROGRESS_PATCH);
+  const oneId = patched(ONE_ID_PATCH);
   let paused = live && (input.continuation?.progress.paused ?? false);
   let abortReason: string | undefined;
   const progress: UpdateProgress = input.continuation?.progress ?? {
@@ -251,8 +268,7 @@ export async function promiseUpdate(
   async function reconcileOne(r: { namespace: string; name: string }): Promise<void> {
     progress.running++;
     try {
-      await executeChild(resourceReconcile, {
-        workflowId: `${parentId}/${r.namespace}/${r.name}`,
+      const child = {
         args: [
           {
             promiseName: snapshot.promiseName,
@@ -260,14 +276,25 @@ export async function promiseUpdate(
             name: r.name,
             trigger: 'promise-update',
           },
-        ],
+        ] as [ResourceReconcileInput],
         ...(live
           ? {
               typedSearchAttributes: childMarks,
               staticSummary: `${r.namespace}/${r.name}: re-run for ${snapshot.promiseName} ${snapshot.version}`,
             }
           : {}),
-      });
+      };
+      if (oneId) {
+        const workflowId = workflowIds.resourceReconcile(snapshot.promiseName, r.namespace, r.name);
+        await executeChildAlone(resourceReconcile, { ...child, workflowId }, () =>
+          report(`waiting for ${workflowId} (started elsewhere) to finish`),
+        );
+      } else {
+        await executeChild(resourceReconcile, {
+          ...child,
+          workflowId: `${parentId}/${r.namespace}/${r.name}`,
+        });
+      }
       progress.done++;
     } catch (err) {
       if (isCancellation(err)) throw err;

@@ -1,6 +1,8 @@
-import { setCurrentDetails } from '@temporalio/workflow';
+import { executeChild, patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { ResourceRef } from '../activities';
 import { acts, pipelineActs, writeActs } from './activity-proxies';
+import { workflowIds } from './ids';
+import { executeChildAlone } from './one-run';
 
 export type ResourceDeleteInput = ResourceRef;
 
@@ -30,4 +32,20 @@ export async function resourceDelete(
   await acts.deleteResourceObjects(input);
   setCurrentDetails(`${label}: deleted`);
   return { deleted: plan.exists, placements: plan.placements };
+}
+
+/**
+ * One resource deleted as part of a Promise's or a revision's deletion: under the
+ * resource's own delete id (patched: older histories used `<parent id>/<ns>/<name>`), so a
+ * `promiseflow delete` of the same request joins rather than overlaps.
+ */
+export async function deleteResourceAsChild(ref: ResourceRef): Promise<void> {
+  const args: [ResourceDeleteInput] = [ref];
+  if (patched('one-id-per-resource')) {
+    const workflowId = workflowIds.resourceDelete(ref.promiseName, ref.namespace, ref.name);
+    await executeChildAlone(resourceDelete, { workflowId, args });
+  } else {
+    const workflowId = `${workflowInfo().workflowId}/${ref.namespace}/${ref.name}`;
+    await executeChild(resourceDelete, { workflowId, args });
+  }
 }

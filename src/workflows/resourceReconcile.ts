@@ -1,13 +1,15 @@
 import {
   ApplicationFailure,
+  condition,
+  continueAsNew,
   isCancellation,
   setCurrentDetails,
   setHandler,
 } from '@temporalio/workflow';
-import type { ResourceRef, WorkRef } from '../activities';
+import type { ResourcePlan, ResourceRef, WorkRef } from '../activities';
 import { acts, pipelineActs } from './activity-proxies';
 import { failureMessage } from './failures';
-import { resourceStateQuery } from './messages';
+import { reconcileAgainSignal, resourceStateQuery } from './messages';
 import { scheduleWork } from './scheduling';
 
 export interface ResourceReconcileInput extends ResourceRef {
@@ -24,20 +26,29 @@ export interface ResourceReconcileResult {
 }
 
 export interface ResourceReconcileState {
-  step: 'binding' | 'pipelines' | 'scheduling' | 'status' | 'done' | 'failed';
+  step: 'binding' | 'waiting' | 'pipelines' | 'scheduling' | 'status' | 'done' | 'failed';
   version?: string;
   pipeline?: string;
   message?: string;
 }
 
-export { resourceStateQuery };
+export { reconcileAgainSignal, resourceStateQuery };
 
 export const RESOURCE_FAILURE_TYPE = 'ResourceReconcileFailed';
+
+/** Longest pause between looks at a Promise a request waits for. */
+const MAX_WAIT_MS = 60_000;
+/** Waits (or passes) per run before continue-as-new keeps history bounded. */
+const MAX_ROUNDS_PER_RUN = 100;
 
 /**
  * One resource request brought up to date: binding → configure pipelines → scheduling →
  * state-store writes → status. A failed pipeline is recorded on the request and its
  * ResourceBinding (UpgradeFailed) and fails this workflow without retrying in a loop.
+ *
+ * The one run under the resource's id: a request that cannot run yet waits here (durable
+ * timers, said on the request) for its Promise; an edit applied meanwhile signals
+ * `reconcileAgain`, and the pass in flight is followed by another with the new spec.
  */
 export async function resourceReconcile(
   input: ResourceReconcileInput,
@@ -49,12 +60,56 @@ export async function resourceReconcile(
   };
   const state: ResourceReconcileState = { step: 'binding' };
   setHandler(resourceStateQuery, () => state);
+  let again = false;
+  setHandler(reconcileAgainSignal, () => {
+    again = true;
+  });
   const label = `${input.promiseName} ${input.namespace}/${input.name}`;
-  setCurrentDetails(`${label}: resolving binding`);
 
+  for (let round = 0; ; round++) {
+    if (round >= MAX_ROUNDS_PER_RUN) await continueAsNew<typeof resourceReconcile>(input);
+    again = false;
+    let waitMs = 1_000;
+    const outcome = await reconcilePass(ref, input.trigger, label, state, async (why) => {
+      state.step = 'waiting';
+      state.message = `waiting for ${why}`;
+      setCurrentDetails(`${label}: ${state.message}`);
+      // An edit (the signal) looks again at once; otherwise back off up to a minute.
+      await condition(() => again, waitMs);
+      again = false;
+      waitMs = Math.min(waitMs * 2, MAX_WAIT_MS);
+      return ++round < MAX_ROUNDS_PER_RUN;
+    });
+    if (!again) {
+      if (outcome instanceof Error) throw outcome;
+      if (outcome === 'rounds-used') await continueAsNew<typeof resourceReconcile>(input);
+      else return outcome;
+    }
+    // Signalled during the pass: its spec may be newer than the one just run.
+  }
+}
+
+/**
+ * One pass: the result, the failure to end the run with, or `rounds-used` when waiting
+ * used the run's budget (`wait` says whether to look again).
+ */
+async function reconcilePass(
+  ref: ResourceRef,
+  trigger: string | undefined,
+  label: string,
+  state: ResourceReconcileState,
+  wait: (why: string) => Promise<boolean>,
+): Promise<ResourceReconcileResult | ApplicationFailure | 'rounds-used'> {
+  state.step = 'binding';
+  delete state.message;
+  setCurrentDetails(`${label}: resolving binding`);
   let version = '';
   try {
-    const plan = await acts.prepareResourceReconcile({ ...ref, trigger: input.trigger });
+    let plan: ResourcePlan = await acts.prepareResourceReconcile({ ...ref, trigger });
+    while (plan.waitingFor) {
+      if (!(await wait(plan.waitingFor))) return 'rounds-used';
+      plan = await acts.prepareResourceReconcile({ ...ref, trigger });
+    }
     if (plan.gone) {
       state.step = 'done';
       setCurrentDetails(`${label}: request deleted, nothing to do`);
@@ -62,6 +117,7 @@ export async function resourceReconcile(
     }
     version = plan.version;
     state.version = version;
+    delete state.message;
 
     state.step = 'pipelines';
     const works: WorkRef[] = [];
@@ -107,6 +163,6 @@ export async function resourceReconcile(
     state.message = message;
     setCurrentDetails(`${label}: failed: ${message}`);
     await acts.failResourceReconcile({ ...ref, version, message });
-    throw ApplicationFailure.nonRetryable(`${label}: ${message}`, RESOURCE_FAILURE_TYPE);
+    return ApplicationFailure.nonRetryable(`${label}: ${message}`, RESOURCE_FAILURE_TYPE);
   }
 }

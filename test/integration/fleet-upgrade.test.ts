@@ -89,12 +89,15 @@ describe.each(STATE_STORE_BACKENDS)(
       for await (const wf of platform.client.temporal.workflow.list({
         query: `WorkflowType = 'resourceReconcile' AND TaskQueue = '${platform.config.temporal.taskQueue}' AND ExecutionStatus = 'Completed'`,
       })) {
-        if (wf.workflowId.startsWith('promise-update/mongodb/')) children.push(wf.workflowId);
+        if (wf.parentExecution?.workflowId === 'promise-update/mongodb') {
+          children.push(wf.workflowId);
+        }
       }
+      // ...under each resource's own id, the one its creation ran under.
       expect(children.sort()).toEqual([
-        'promise-update/mongodb/default/mongo-v4',
-        'promise-update/mongodb/default/mongo-v5',
-        'promise-update/mongodb/default/mongo-v6',
+        'resource-reconcile/mongodb/default/mongo-v4',
+        'resource-reconcile/mongodb/default/mongo-v5',
+        'resource-reconcile/mongodb/default/mongo-v6',
       ]);
       if (backend !== 's3') {
         // ...but unchanged output (mongo-v6) made no commit: only the two new instances did.

@@ -48,16 +48,27 @@ describe('resource request lifecycle', () => {
     });
     expect(conditions.find((c) => c.type === 'Reconciled')).toMatchObject({ status: 'True' });
     expect(request.status).toMatchObject({ message: 'mongodb version: 4.4.23', version: '4.4.23' });
-    // It did wait: its first activity only succeeded on a later attempt, after the Promise update.
+    // Its first run (the creation's; the update's re-run came after it, under the same id)
+    // did wait, in the workflow: it asked, slept on a durable timer, and asked again.
+    const id = 'resource-reconcile/mongodb/default/mongo-v4';
+    const runs = [];
+    for await (const wf of platform.client.temporal.workflow.list({
+      query: `WorkflowId = '${id}' AND TaskQueue = '${platform.config.temporal.taskQueue}'`,
+    })) {
+      runs.push(wf);
+    }
+    const firstRun = runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime())[0]!;
+    expect(firstRun.parentExecution).toBeUndefined();
     const history = await platform.client.temporal.workflow
-      .getHandle('resource-reconcile/mongodb/default/mongo-v4')
+      .getHandle(id, firstRun.runId)
       .fetchHistory();
-    const attempts = (history.events ?? []).flatMap((e) =>
-      e.activityTaskStartedEventAttributes
-        ? [e.activityTaskStartedEventAttributes.attempt ?? 1]
-        : [],
+    const events = history.events ?? [];
+    const prepares = events.filter(
+      (e) =>
+        e.activityTaskScheduledEventAttributes?.activityType?.name === 'prepareResourceReconcile',
     );
-    expect(attempts[0]).toBeGreaterThan(1);
+    expect(prepares.length).toBeGreaterThan(1);
+    expect(events.some((e) => e.timerStartedEventAttributes)).toBe(true);
   });
 
   it('re-runs a request whose spec changes, and does nothing for an unchanged re-apply', async () => {

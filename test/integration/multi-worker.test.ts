@@ -134,7 +134,7 @@ describe.each(['git', 's3'] as const)(
       const identities = new Set<string>();
       for (const r of names.slice(0, 60)) {
         const history = await platform.client.temporal.workflow
-          .getHandle(`promise-update/${PROMISE}/${r.namespace}/${r.name}`)
+          .getHandle(`resource-reconcile/${PROMISE}/${r.namespace}/${r.name}`)
           .fetchHistory();
         for (const e of history.events ?? []) {
           const started = e.activityTaskStartedEventAttributes;

@@ -144,9 +144,9 @@ describe('operating a Promise update', () => {
       '--query',
       `ParentUpdate = 'promise-update/mongodb' AND TaskQueue = '${platform.config.temporal.taskQueue}'`,
     ]);
-    expect(children.match(/promise-update\/mongodb\/default\/\S+/g)?.sort()).toEqual(
+    expect(children.match(/resource-reconcile\/mongodb\/default\/\S+/g)?.sort()).toEqual(
       ['extra-a', 'extra-b', 'extra-c', 'mongo-v4', 'mongo-v5', 'mongo-v6'].map(
-        (n) => `promise-update/mongodb/default/${n}`,
+        (n) => `resource-reconcile/mongodb/default/${n}`,
       ),
     );
     const updatesOnly = await temporalArgs([

@@ -163,7 +163,7 @@ describe('Promise Revisions and Resource Bindings', () => {
     // Not retried in a loop: exactly one failed run of cache-a's child.
     const runs: string[] = [];
     for await (const wf of platform.client.temporal.workflow.list({
-      query: `WorkflowId = 'promise-update/redis/default/cache-a' AND TaskQueue = '${platform.config.temporal.taskQueue}' AND ExecutionStatus = 'Failed'`,
+      query: `WorkflowId = 'resource-reconcile/redis/default/cache-a' AND TaskQueue = '${platform.config.temporal.taskQueue}' AND ExecutionStatus = 'Failed'`,
     })) {
       runs.push(wf.runId);
     }

@@ -8,6 +8,8 @@ export function shPromise(options: {
   version: string;
   /** Extra lines for the Promise's own configure pipeline (its output goes to every Destination). */
   promiseScript?: string;
+  /** Replaces the resource pipeline's script (which writes `config.yaml`). */
+  resourceScript?: string;
 }): string {
   const { name, version } = options;
   const promisePipeline = options.promiseScript
@@ -26,10 +28,7 @@ export function shPromise(options: {
                   - sh
                   - -c
                   - |
-${options.promiseScript
-  .split('\n')
-  .map((l) => `                    ${l}`)
-  .join('\n')}`
+${indent(options.promiseScript)}`
     : '';
   return `apiVersion: platform.kratix.io/v1alpha1
 kind: Promise
@@ -74,11 +73,22 @@ spec:
                   - sh
                   - -c
                   - |
-                    printf 'name: %s\\nversion: ${version}\\n' "$KRATIX_OBJECT_NAME" > /kratix/output/config.yaml
+${indent(
+  options.resourceScript ??
+    `printf 'name: %s\\nversion: ${version}\\n' "$KRATIX_OBJECT_NAME" > /kratix/output/config.yaml`,
+)}
 `;
 }
 
 /** The request kind of a Promise made by shPromise (`tenant` → `Tenant`). */
 export function kindOf(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** A script as the lines of a YAML block scalar under `- |` in the pipelines above. */
+function indent(script: string): string {
+  return script
+    .split('\n')
+    .map((l) => `                    ${l}`)
+    .join('\n');
 }

@@ -186,7 +186,8 @@ async function main(): Promise<number> {
       'Workflows (temporal workflow describe --workflow-id ID --address ' + server.address + '):',
     );
     for (const id of [...new Set(ids)]) say(`  ${id}`);
-    say(`  promise-update/mongodb/default/mongo-v4 … mongo-v6 (the update's children)`);
+    // The update's re-runs are children under each resource's own id: its latest run.
+    say(`  (the resource-reconcile/… runs above are, latest, the update's children)`);
     say(`\nTemporal Web: ${server.uiUrl}/namespaces/default/workflows`);
     say(
       exitCode === 0

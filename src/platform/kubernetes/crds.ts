@@ -14,12 +14,16 @@ import { toKubeApiError, typedModel } from './object-api';
 
 const FIELD_MANAGER = 'promiseflow';
 const open = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
-const ready = (name = 'Ready') => ({
-  name,
-  type: 'string',
-  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
-});
-const age = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+/** A printer column: header and JSONPath; a string unless said, `wide` for `-o wide` only. */
+function col(name: string, jsonPath: string, more: { type?: string; wide?: boolean } = {}) {
+  return { name, type: more.type ?? 'string', ...(more.wide ? { priority: 1 } : {}), jsonPath };
+}
+/** A column showing one condition's status (or another of its fields). */
+function conditionCol(name: string, type: string, field = 'status') {
+  return col(name, `.status.conditions[?(@.type=="${type}")].${field}`);
+}
+const ready = conditionCol('Ready', 'Ready');
+const age = col('Age', '.metadata.creationTimestamp', { type: 'date' });
 
 interface CrdShape {
   kind: string;
@@ -31,120 +35,89 @@ interface CrdShape {
   spec?: object;
 }
 
-const SHAPES: CrdShape[] = [
-  {
-    kind: 'Promise',
-    plural: 'promises',
-    namespaced: false,
-    columns: [
-      { name: 'Status', type: 'string', jsonPath: '.status.status' },
-      { name: 'Kind', type: 'string', jsonPath: '.status.kind' },
-      { name: 'API Version', type: 'string', jsonPath: '.status.apiVersion' },
-      { name: 'Version', type: 'string', jsonPath: '.status.version' },
-      { name: 'Message', type: 'string', priority: 1, jsonPath: '.status.message' },
-      age,
-    ],
-  },
-  {
-    kind: 'PromiseRevision',
-    plural: 'promiserevisions',
-    namespaced: false,
-    // `kubectl get promiserevisions` shows NAME and LATEST, as Kratix's documentation does.
-    columns: [
-      { name: 'Latest', type: 'boolean', jsonPath: '.status.latest' },
-      { name: 'Promise', type: 'string', priority: 1, jsonPath: '.spec.promiseRef.name' },
-      { name: 'Version', type: 'string', priority: 1, jsonPath: '.spec.version' },
-    ],
-  },
-  {
-    kind: 'ResourceBinding',
-    plural: 'resourcebindings',
-    namespaced: true,
-    columns: [
-      { name: 'Resource', type: 'string', jsonPath: '.spec.resourceRef.name' },
-      { name: 'Promise', type: 'string', jsonPath: '.spec.promiseRef.name' },
-      { name: 'Desired', type: 'string', jsonPath: '.spec.version' },
-      { name: 'Applied', type: 'string', jsonPath: '.status.lastAppliedVersion' },
-    ],
-  },
-  {
-    kind: 'Destination',
-    plural: 'destinations',
-    namespaced: false,
-    shortNames: ['dest', 'dests'],
-    columns: [
-      { name: 'StateStoreKind', type: 'string', jsonPath: '.spec.stateStoreRef.kind' },
-      { name: 'StateStoreName', type: 'string', jsonPath: '.spec.stateStoreRef.name' },
-      ready(),
-      age,
-    ],
-    spec: {
+/** What `kubectl apply` of a Destination is refused for by the API server itself. */
+const DESTINATION_SPEC = {
+  type: 'object',
+  'x-kubernetes-preserve-unknown-fields': true,
+  required: ['stateStoreRef'],
+  properties: {
+    path: { type: 'string' },
+    strictMatchLabels: { type: 'boolean' },
+    stateStoreRef: {
       type: 'object',
-      'x-kubernetes-preserve-unknown-fields': true,
-      required: ['stateStoreRef'],
+      required: ['kind', 'name'],
       properties: {
-        path: { type: 'string' },
-        strictMatchLabels: { type: 'boolean' },
-        stateStoreRef: {
-          type: 'object',
-          required: ['kind', 'name'],
-          properties: {
-            kind: { type: 'string', enum: ['GitStateStore', 'BucketStateStore'] },
-            name: { type: 'string' },
-          },
-        },
+        kind: { type: 'string', enum: ['GitStateStore', 'BucketStateStore'] },
+        name: { type: 'string' },
       },
     },
   },
+};
+
+const cluster = (kind: string, plural: string, columns: object[]): CrdShape => ({
+  kind,
+  plural,
+  namespaced: false,
+  columns,
+});
+const namespaced = (kind: string, plural: string, columns: object[]): CrdShape => ({
+  kind,
+  plural,
+  namespaced: true,
+  columns,
+});
+
+const SHAPES: CrdShape[] = [
+  cluster('Promise', 'promises', [
+    col('Status', '.status.status'),
+    col('Kind', '.status.kind'),
+    col('API Version', '.status.apiVersion'),
+    col('Version', '.status.version'),
+    col('Message', '.status.message', { wide: true }),
+    age,
+  ]),
+  // `kubectl get promiserevisions` shows NAME and LATEST, as Kratix's documentation does.
+  cluster('PromiseRevision', 'promiserevisions', [
+    col('Latest', '.status.latest', { type: 'boolean' }),
+    col('Promise', '.spec.promiseRef.name', { wide: true }),
+    col('Version', '.spec.version', { wide: true }),
+  ]),
+  namespaced('ResourceBinding', 'resourcebindings', [
+    col('Resource', '.spec.resourceRef.name'),
+    col('Promise', '.spec.promiseRef.name'),
+    col('Desired', '.spec.version'),
+    col('Applied', '.status.lastAppliedVersion'),
+  ]),
   {
-    kind: 'GitStateStore',
-    plural: 'gitstatestores',
-    namespaced: false,
-    columns: [
-      { name: 'URL', type: 'string', jsonPath: '.spec.url' },
-      { name: 'Branch', type: 'string', jsonPath: '.spec.branch' },
-      ready(),
+    ...cluster('Destination', 'destinations', [
+      col('StateStoreKind', '.spec.stateStoreRef.kind'),
+      col('StateStoreName', '.spec.stateStoreRef.name'),
+      ready,
       age,
-    ],
+    ]),
+    shortNames: ['dest', 'dests'],
+    spec: DESTINATION_SPEC,
   },
+  cluster('GitStateStore', 'gitstatestores', [
+    col('URL', '.spec.url'),
+    col('Branch', '.spec.branch'),
+    ready,
+    age,
+  ]),
+  cluster('BucketStateStore', 'bucketstatestores', [
+    col('Bucket', '.spec.bucketName'),
+    col('Endpoint', '.spec.endpoint'),
+    ready,
+    age,
+  ]),
+  namespaced('Work', 'works', [conditionCol('Scheduled', 'Scheduled'), age]),
   {
-    kind: 'BucketStateStore',
-    plural: 'bucketstatestores',
-    namespaced: false,
-    columns: [
-      { name: 'Bucket', type: 'string', jsonPath: '.spec.bucketName' },
-      { name: 'Endpoint', type: 'string', jsonPath: '.spec.endpoint' },
-      ready(),
+    ...namespaced('WorkPlacement', 'workplacements', [
+      col('Destination', '.spec.targetDestinationName'),
+      conditionCol('Status', 'Ready', 'message'),
       age,
-    ],
-  },
-  {
-    kind: 'Work',
-    plural: 'works',
-    namespaced: true,
-    columns: [
-      {
-        name: 'Scheduled',
-        type: 'string',
-        jsonPath: '.status.conditions[?(@.type=="Scheduled")].status',
-      },
-      age,
-    ],
-  },
-  {
-    kind: 'WorkPlacement',
-    plural: 'workplacements',
-    namespaced: true,
+    ]),
     shortNames: ['wp', 'wps'],
-    columns: [
-      { name: 'Destination', type: 'string', jsonPath: '.spec.targetDestinationName' },
-      {
-        name: 'Status',
-        type: 'string',
-        jsonPath: '.status.conditions[?(@.type=="Ready")].message',
-      },
-      age,
-    ],
   },
 ];
 

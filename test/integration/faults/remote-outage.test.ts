@@ -89,7 +89,7 @@ describe.each([
     while (Date.now() < outageEnds) {
       for (const name of names) {
         const child = platform.client.temporal.workflow.getHandle(
-          `promise-update/${PROMISE}/default/${name}`,
+          `resource-reconcile/${PROMISE}/default/${name}`,
         );
         const described = await child.describe().catch(() => undefined);
         for (const a of described?.raw.pendingActivities ?? []) {
