@@ -33,7 +33,8 @@ export interface PromiseflowConfig {
   platform: PlatformConfig;
 }
 
-export type PipelineRunnerKind = 'local' | 'container';
+/** Local sandboxed processes, podman containers, or Kubernetes Jobs on a cluster with nodes. */
+export type PipelineRunnerKind = 'local' | 'container' | 'job';
 
 export type PlatformConfig =
   | { store: 'sqlite' }
@@ -134,9 +135,9 @@ export function resolveConfig(
 
 function pipelineRunnerKind(value: string | undefined): PipelineRunnerKind {
   if (value === undefined || value === '' || value === 'local') return 'local';
-  if (value === 'container') return value;
+  if (value === 'container' || value === 'job') return value;
   throw new Error(
-    `PROMISEFLOW_PIPELINE_RUNNER / --pipelines: expected local or container, got ${value}`,
+    `PROMISEFLOW_PIPELINE_RUNNER / --pipelines: expected local, container or job, got ${value}`,
   );
 }
 

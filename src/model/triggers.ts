@@ -16,6 +16,11 @@ import { promiseVersion } from './validate';
 export const MANUAL_RECONCILIATION_LABEL = 'kratix.io/manual-reconciliation';
 
 const generation = (o: KratixObject | undefined) => o?.metadata.generation ?? 1;
+/**
+ * Which incarnation of a name: an object deleted and created again starts at generation 1
+ * once more, and must not be taken for the one an old run (same workflow id) served.
+ */
+const incarnation = (o: KratixObject | undefined) => (o?.metadata.uid ? `~${o.metadata.uid}` : '');
 const observed = (o: KratixObject | undefined) => o?.status?.observedGeneration;
 
 export function manualReconciliationRequested(o: KratixObject): boolean {
@@ -33,7 +38,7 @@ export function runCovers(recorded: string | undefined, key: string): boolean {
 }
 
 export function promiseUpdateKey(promise: KratixPromise): string {
-  return `g${generation(promise)}/${promiseVersion(promise)}`;
+  return `g${generation(promise)}/${promiseVersion(promise)}${incarnation(promise)}`;
 }
 
 /** Spec or version label changed since the last update was snapshotted. */
@@ -53,7 +58,8 @@ export function resourceReconcileKey(
   binding: KratixObject | undefined,
 ): string {
   const b = generation(binding);
-  return binding && b > 1 ? `r${generation(request)}.b${b}` : `r${generation(request)}`;
+  const key = binding && b > 1 ? `r${generation(request)}.b${b}` : `r${generation(request)}`;
+  return `${key}${incarnation(request)}`;
 }
 
 export function resourceNeedsReconcile(
@@ -90,9 +96,9 @@ export function destinationReconcileKey(
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const store = stateStore
-    ? `${stateStore.kind}/${stateStore.metadata.name}@${generation(stateStore)}`
+    ? `${stateStore.kind}/${stateStore.metadata.name}@${generation(stateStore)}${incarnation(stateStore)}`
     : 'no-store';
-  return `g${generation(destination)};${store};${labels}`;
+  return `g${generation(destination)}${incarnation(destination)};${store};${labels}`;
 }
 
 /** What a deletion run is for: this deletion of this object (a re-created one is new). */

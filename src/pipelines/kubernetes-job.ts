@@ -89,7 +89,9 @@ export function buildPipelineJob(
   const pipeline = request.pipeline;
   const pipelineName = pipeline.metadata.name;
   const id = `${request.promiseName}-${request.type}-${request.action}-${pipelineName}`;
-  const namespace = pipelineNamespace(options.promise, request.type, request.object);
+  // As the activity resolved it (workflows.config.pipelineNamespace included), when it did.
+  const namespace =
+    request.resolved?.namespace ?? pipelineNamespace(options.promise, request.type, request.object);
   const name = jobName(request, pipeline);
   const labels: Record<string, string> = {
     [LABELS.promiseName]: request.promiseName,

@@ -6,8 +6,10 @@ import { createActivities } from '../activities';
 import type { PromiseflowConfig } from '../config';
 import { loadImageTable } from '../pipelines/image-table';
 import { ContainerPipelineRunner } from '../pipelines/container';
+import { KubernetesJobPipelineRunner } from '../pipelines/kubernetes-job-runner';
 import { LocalPipelineRunner } from '../pipelines/local';
 import type { PipelineRunner } from '../pipelines/runner';
+import { loadKubeConfig } from '../platform/kubernetes/store';
 import { openPlatformStore } from '../platform/open';
 import type { PlatformStore } from '../platform/store';
 import { StateStoreWriters } from '../statestores/registry';
@@ -32,7 +34,7 @@ export interface WorkerPorts {
   pipelineRunner?: PipelineRunner;
 }
 
-/** The configured runner: local processes (default) or podman containers. */
+/** The configured runner: local processes (default), podman containers or Kubernetes Jobs. */
 async function configuredPipelineRunner(
   config: PromiseflowConfig,
   logger: Logger,
@@ -41,9 +43,23 @@ async function configuredPipelineRunner(
     imageTable: await loadImageTable(config.imageTable),
     logger: (line: object) => logger.debug(line, 'pipeline output'),
   };
-  return config.pipelineRunner === 'container'
-    ? new ContainerPipelineRunner(options)
-    : new LocalPipelineRunner(options);
+  switch (config.pipelineRunner) {
+    case 'container':
+      return new ContainerPipelineRunner(options);
+    case 'job':
+      // The cluster the platform is on (or KUBECONFIG / in-cluster), as kubectl finds it.
+      return new KubernetesJobPipelineRunner({
+        kubeConfig: loadKubeConfig(
+          config.platform.store === 'kubernetes' ? config.platform.kubeconfig : undefined,
+        ),
+        ...(process.env.PROMISEFLOW_JOB_HELPER_IMAGE
+          ? { helperImage: process.env.PROMISEFLOW_JOB_HELPER_IMAGE }
+          : {}),
+        logger: options.logger,
+      });
+    default:
+      return new LocalPipelineRunner(options);
+  }
 }
 
 /** Adapters chosen here, at the edge: the configured platform store (SQLite by default) and pipeline runner (local by default). */

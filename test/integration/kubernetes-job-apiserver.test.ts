@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeCluster, type KubeCluster } from '../../tools/servers/kube-cluster';
-import { databaseJob } from '../support/database-job';
+import { KubeConfig } from '@kubernetes/client-node';
+import { buildPipelineJob } from '../../src/pipelines/kubernetes-job';
+import { KubernetesJobPipelineRunner } from '../../src/pipelines/kubernetes-job-runner';
+import { databaseJob, databaseRun } from '../support/database-job';
 
 const exec = promisify(execFile);
 
@@ -37,5 +40,77 @@ describe('a Pipeline Job on a real kube-apiserver (no kubelet: nothing runs)', (
       'reader',
       'render',
     ]);
+  });
+  it('is run by the Job runner: applied, followed, and its failed container named', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(cluster.kubeconfig);
+    const runner = new KubernetesJobPipelineRunner({ kubeConfig, timeoutMs: 3_000, pollMs: 200 });
+    const { run } = await databaseRun(mkdtempSync(join(tmpdir(), 'pf-job-run-')));
+    // No controller-manager here: the Job gets no Pod, and the runner says so when it gives up.
+    await expect(runner.run(run)).rejects.toThrow(
+      /did not finish within 3s: no Pod yet \(is the Job controller running\?\)/,
+    );
+    const { job } = buildPipelineJob(run, { helperImage: 'docker.io/library/busybox:1.36' });
+    const name = job.metadata.name as string;
+    const kubectl = (args: string[], input?: string) => {
+      const r = exec(cluster.kubectl, args, { env: cluster.env });
+      if (input !== undefined) r.child.stdin?.end(input);
+      return r;
+    };
+    expect((await kubectl(['-n', 'default', 'get', 'job', name, '-o', 'name'])).stdout.trim()).toBe(
+      `job.batch/${name}`,
+    );
+    expect(
+      (
+        await kubectl([
+          '-n',
+          'default',
+          'get',
+          'configmap',
+          `${name}-input`,
+          '-o',
+          'jsonpath={.data.object\\.yaml}',
+        ])
+      ).stdout,
+    ).toContain('name: orders');
+
+    // Play the node: the Job's Pod, whose pipeline container `render` exited with 3.
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `${name}-abcde`, namespace: 'default', labels: { 'job-name': name } },
+      spec: { containers: [{ name: 'collect', image: 'docker.io/library/busybox:1.36' }] },
+    };
+    await kubectl(['create', '-f', '-'], JSON.stringify(pod));
+    const status = {
+      status: {
+        phase: 'Failed',
+        initContainerStatuses: [
+          {
+            name: 'render',
+            image: 'busybox',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode: 3, reason: 'Error' } },
+          },
+        ],
+      },
+    };
+    await kubectl([
+      '-n',
+      'default',
+      'patch',
+      'pod',
+      pod.metadata.name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify(status),
+    ]);
+    // Run again (a retried activity): the same Job is found, and its failure reported.
+    await expect(runner.run(run)).rejects.toThrow(
+      new RegExp(`container "render" failed: Job default/${name}: exited with code 3 \\(Error\\)`),
+    );
   });
 });

@@ -260,6 +260,20 @@ describe('the bridge decides from the objects alone', () => {
   it('keys a Promise update by its generation and version label', () => {
     expect(promiseUpdateKey(promise({ generation: 5 }))).toBe('g5/v0.2.0');
   });
+
+  it('tells a re-created object from the one an old run under the same id served', () => {
+    const first = promiseUpdateKey(promise({ generation: 1, uid: 'aaa' }));
+    const again = promiseUpdateKey(promise({ generation: 1, uid: 'bbb' }));
+    expect(first).toBe('g1/v0.2.0~aaa');
+    expect(runCovers(first, again)).toBe(false);
+    const request = (uid: string): KratixObject => ({
+      apiVersion: 'example.promiseflow.io/v1',
+      kind: 'MongoDB',
+      metadata: { name: 'db', namespace: 'default', generation: 1, uid },
+    });
+    expect(resourceReconcileKey(request('aaa'), undefined)).toBe('r1~aaa');
+    expect(runCovers('r1~aaa', resourceReconcileKey(request('bbb'), undefined))).toBe(false);
+  });
 });
 
 describe('the API a Promise is served with on a cluster', () => {

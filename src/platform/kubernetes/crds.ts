@@ -5,12 +5,12 @@
  * PromiseRevision (Kratix does that in a webhook; a ValidatingAdmissionPolicy needs no
  * server of ours). Applied by the bridge with server-side apply, so it is idempotent.
  */
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { LABELS } from '../../model/labels';
 import { PLATFORM_GROUP, SYSTEM_NAMESPACE } from '../../model/types';
 import { LATEST_REVISION_DELETE_REFUSED } from '../../model/revisions';
-import { toKubeApiError, typedModel } from './object-api';
+import { serverSideApply } from './object-api';
 
 const FIELD_MANAGER = 'promiseflow';
 const open = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
@@ -204,22 +204,5 @@ export function platformManifests(): object[] {
 /** Server-side applies the platform's API; safe to run on every bridge start. */
 export async function installPlatformApi(kubeConfig: KubeConfig): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(kubeConfig);
-  for (const manifest of platformManifests()) {
-    try {
-      await api.patch(
-        typedModel<KubernetesObject>(manifest),
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        true,
-        PatchStrategy.ServerSideApply,
-      );
-    } catch (err) {
-      const e = toKubeApiError(err);
-      const m = manifest as { kind: string; metadata: { name: string } };
-      throw new Error(
-        `cannot install ${m.kind} "${m.metadata.name}": ${(e as Error).message ?? String(e)}`,
-      );
-    }
-  }
+  for (const manifest of platformManifests()) await serverSideApply(api, manifest, FIELD_MANAGER);
 }

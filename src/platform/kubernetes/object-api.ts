@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import {
   ApiException,
   loadYaml,
@@ -85,6 +85,34 @@ const plain = <T>(v: unknown): T => JSON.parse(JSON.stringify(v)) as T;
  */
 export function typedModel<T>(object: object): T {
   return loadYaml(JSON.stringify(object));
+}
+
+/**
+ * Server-side apply of one manifest as `fieldManager` (idempotent: the same manifest again
+ * changes nothing); a refusal is thrown in the API server's words, naming the object.
+ */
+export async function serverSideApply(
+  api: KubernetesObjectApi,
+  manifest: object,
+  fieldManager: string,
+): Promise<void> {
+  try {
+    await api.patch(
+      typedModel<KubernetesObject>(manifest),
+      undefined,
+      undefined,
+      fieldManager,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  } catch (err) {
+    const e = toKubeApiError(err);
+    const m = manifest as { kind: string; metadata: { name: string; namespace?: string } };
+    const where = m.metadata.namespace ? `${m.metadata.namespace}/` : '';
+    throw new Error(
+      `cannot apply ${m.kind} ${where}${m.metadata.name}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
 }
 
 /**
