@@ -1,12 +1,11 @@
-import { stringify } from 'yaml';
 import { CONDITION, REASON } from '../model/conditions';
 import { LABELS } from '../model/labels';
 import { buildPromiseRevision } from '../model/revisions';
 import type { Condition, KratixPromise, PromiseRevision } from '../model/types';
 import { SYSTEM_NAMESPACE } from '../model/types';
 import { crdOf, promiseVersion, validatePromise } from '../model/validate';
-import { staticDependenciesFilename, STATIC_DEPENDENCIES_PIPELINE } from '../model/paths';
-import { workloadGroupId, workloadsDigest } from '../model/hashing';
+import { STATIC_DEPENDENCIES_PIPELINE } from '../model/paths';
+import { dependenciesWorkloadGroups } from '../model/work-placement';
 import { InvalidInputError } from '../model/errors';
 import { resourceApiDefinition } from '../model/resource-api';
 import { recordEvent, writeStatus } from './status';
@@ -209,16 +208,6 @@ export function createPromiseActivities(deps: ActivityDeps) {
     async buildDependenciesWork(input: PromiseRef): Promise<WorkRef> {
       return guarded(async () => {
         const revision = await loadRevision(deps, input.revisionName);
-        const dependencies = revision.spec!.promiseSpec.dependencies ?? [];
-        const workloads =
-          dependencies.length === 0
-            ? []
-            : [
-                {
-                  filepath: staticDependenciesFilename(input.promiseName),
-                  content: dependencies.map((d) => stringify(d)).join('---\n'),
-                },
-              ];
         const ref = {
           name: workName([input.promiseName, STATIC_DEPENDENCIES_PIPELINE, 'dependencies']),
           namespace: SYSTEM_NAMESPACE,
@@ -229,21 +218,10 @@ export function createPromiseActivities(deps: ActivityDeps) {
             promiseName: input.promiseName,
             pipelineName: STATIC_DEPENDENCIES_PIPELINE,
             replicas: 'all',
-            workloadGroups:
-              workloads.length === 0
-                ? []
-                : [
-                    {
-                      id: workloadGroupId('.'),
-                      directory: '.',
-                      destinationSelectors: {
-                        promise: revision.spec!.promiseSpec.destinationSelectors ?? [],
-                        resource: [],
-                      },
-                      workloads,
-                      digest: workloadsDigest(workloads),
-                    },
-                  ],
+            workloadGroups: dependenciesWorkloadGroups(
+              input.promiseName,
+              revision.spec!.promiseSpec,
+            ),
           }),
         );
         return ref;

@@ -49,7 +49,7 @@ export async function placementsOfWork(
 
 /** The state store behind a Destination and the Secret it refers to. */
 export async function stateStoreOf(
-  deps: ActivityDeps,
+  deps: Pick<ActivityDeps, 'store'>,
   destination: Destination,
 ): Promise<{ store: StateStore; secret?: Secret }> {
   const ref = destination.spec?.stateStoreRef;

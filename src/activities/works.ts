@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LABELS, ownerLabels } from '../model/labels';
-import type { DestinationSelector, KratixObject, Pipeline, Work, WorkSpec } from '../model/types';
+import type {
+  DestinationSelector,
+  KratixObject,
+  Pipeline,
+  Work,
+  WorkloadGroup,
+  WorkSpec,
+} from '../model/types';
 import { PLATFORM_API_VERSION } from '../model/types';
 import { toDnsLabel } from '../model/validate';
 import { resolvePipelineRefs } from '../pipelines/env';
@@ -59,32 +66,29 @@ export function buildWork(ref: WorkRef, spec: WorkSpec): Work {
   };
 }
 
+/** What running one Pipeline needs; shared by the activities and `plan` (which stores nothing). */
+export interface PipelineRunArgs {
+  pipeline: Pipeline;
+  object: KratixObject;
+  type: 'promise' | 'resource';
+  action: 'configure' | 'delete';
+  promiseName: string;
+  promiseSelectors: DestinationSelector[];
+  /** Names the run's scratch directory. */
+  runName: string;
+}
+
 /**
- * Runs one Pipeline over an object and stores its output as a Work. The output lives in
- * the platform store; only the Work's name goes back into workflow history.
+ * Runs one Pipeline in a scratch directory under `workDir` and returns its output as
+ * workload groups (and its status.yaml); the scratch directory is removed afterwards.
  */
-export async function runPipelineToWork(
-  deps: ActivityDeps,
-  args: {
-    pipeline: Pipeline;
-    object: KratixObject;
-    type: 'promise' | 'resource';
-    action: 'configure' | 'delete';
-    promiseName: string;
-    promiseSelectors: DestinationSelector[];
-    work: WorkRef;
-    workSpec: Omit<WorkSpec, 'workloadGroups'>;
-  },
-): Promise<PipelineWorkResult> {
-  const log = activityLogger(deps, {
-    promise: args.promiseName,
-    pipeline: args.pipeline.metadata.name,
-    object: `${args.object.kind}/${args.object.metadata.name}`,
-  });
-  const runDir = path.join(deps.workDir, `${args.work.name}-${randomUUID().slice(0, 8)}`);
+export async function runPipelineToGroups(
+  deps: Pick<ActivityDeps, 'store' | 'pipelineRunner' | 'workDir'>,
+  args: PipelineRunArgs,
+): Promise<{ groups: WorkloadGroup[]; status?: Record<string, unknown> }> {
+  const runDir = path.join(deps.workDir, `${args.runName}-${randomUUID().slice(0, 8)}`);
   await fs.mkdir(runDir, { recursive: true });
   try {
-    log.info('pipeline started');
     // Secrets and ConfigMaps the pipeline refers to (env valueFrom/envFrom, volumes).
     const resolved = await resolvePipelineRefs(args, (key) => deps.store.get(key));
     const result = await deps.pipelineRunner.run({
@@ -102,13 +106,34 @@ export async function runPipelineToWork(
       result.destinationSelectors,
       `${args.pipeline.metadata.name}: /kratix/metadata/destination-selectors.yaml`,
     );
-    if (args.action === 'configure') {
-      await deps.store.apply(buildWork(args.work, { ...args.workSpec, workloadGroups: groups }));
-    }
-    const files = groups.reduce((n, g) => n + g.workloads.length, 0);
-    log.info({ files, groups: groups.length }, 'pipeline completed');
-    return { work: args.work, status: result.status, groups: groups.length, files };
+    return { groups, ...(result.status ? { status: result.status } : {}) };
   } finally {
     await fs.rm(runDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs one Pipeline over an object and stores its output as a Work. The output lives in
+ * the platform store; only the Work's name goes back into workflow history.
+ */
+export async function runPipelineToWork(
+  deps: ActivityDeps,
+  args: Omit<PipelineRunArgs, 'runName'> & {
+    work: WorkRef;
+    workSpec: Omit<WorkSpec, 'workloadGroups'>;
+  },
+): Promise<PipelineWorkResult> {
+  const log = activityLogger(deps, {
+    promise: args.promiseName,
+    pipeline: args.pipeline.metadata.name,
+    object: `${args.object.kind}/${args.object.metadata.name}`,
+  });
+  log.info('pipeline started');
+  const { groups, status } = await runPipelineToGroups(deps, { ...args, runName: args.work.name });
+  if (args.action === 'configure') {
+    await deps.store.apply(buildWork(args.work, { ...args.workSpec, workloadGroups: groups }));
+  }
+  const files = groups.reduce((n, g) => n + g.workloads.length, 0);
+  log.info({ files, groups: groups.length }, 'pipeline completed');
+  return { work: args.work, status, groups: groups.length, files };
 }

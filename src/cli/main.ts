@@ -9,6 +9,7 @@ import { registerConfig } from './commands/config';
 import { registerDescribe } from './commands/describe';
 import { registerGet } from './commands/get';
 import { registerModify } from './commands/modify';
+import { registerPlan } from './commands/plan';
 import { registerProcesses } from './commands/processes';
 import { registerUpdates } from './commands/updates';
 
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run 'promiseflow --help' for usage)");
 
   registerApply(program);
+  registerPlan(program);
   registerGet(program);
   registerDescribe(program);
   registerModify(program);

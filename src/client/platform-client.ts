@@ -95,8 +95,17 @@ export class PromiseflowClient {
     return found;
   }
 
-  /** Validates every object first (nothing is stored if one is bad), then applies in order. */
-  async apply(objects: KratixObject[], file: string): Promise<ApplyOutcome[]> {
+  /**
+   * Every object checked as `apply` checks it (requests against the Promises in the file or
+   * installed); throws on the first bad one. `apply --dry-run` stops here.
+   */
+  async validateForApply(
+    objects: KratixObject[],
+    file: string,
+  ): Promise<{
+    valid: KratixObject[];
+    findPromiseForKind: (apiVersion: string, kind: string) => KratixPromise | undefined;
+  }> {
     const promises = await this.promises();
     const findPromiseForKind = (apiVersion: string, kind: string) =>
       [...objects.filter((o): o is KratixPromise => o.kind === 'Promise'), ...promises].find(
@@ -106,6 +115,12 @@ export class PromiseflowClient {
         },
       );
     const valid = objects.map((o) => validateObject(o, { file, findPromiseForKind }));
+    return { valid, findPromiseForKind };
+  }
+
+  /** Validates every object first (nothing is stored if one is bad), then applies in order. */
+  async apply(objects: KratixObject[], file: string): Promise<ApplyOutcome[]> {
+    const { valid, findPromiseForKind } = await this.validateForApply(objects, file);
     const outcomes: ApplyOutcome[] = [];
     for (const obj of valid) outcomes.push(await this.applyOne(obj, findPromiseForKind));
     return outcomes;

@@ -5,7 +5,7 @@
  * state store for a scheduling decision. The activity loads, asks for the plan, writes.
  */
 import { stringify } from 'yaml';
-import { workloadContent } from './hashing';
+import { workloadContent, workloadGroupId, workloadsDigest } from './hashing';
 import { LABELS, labelValue, ownerLabels } from './labels';
 import {
   destinationBasePath,
@@ -13,11 +13,13 @@ import {
   joinPath,
   nestedPlacementDirectory,
   noneModeTrackingFile,
+  staticDependenciesFilename,
 } from './paths';
 import type { PlacementTarget } from './placement';
 import type {
   Destination,
   FileChanges,
+  PromiseSpec,
   StateStore,
   Work,
   WorkloadGroup,
@@ -74,6 +76,33 @@ export function placementFiles(
       return { changes: { replaceDirs: [{ dir, files }] }, paths: [dir] };
     }
   }
+}
+
+/**
+ * The workload groups of a Promise's static `dependencies` Work: one file of every
+ * dependency, scheduled by the Promise's selectors; none when it has no dependencies.
+ */
+export function dependenciesWorkloadGroups(
+  promiseName: string,
+  spec: PromiseSpec,
+): WorkloadGroup[] {
+  const dependencies = spec.dependencies ?? [];
+  if (dependencies.length === 0) return [];
+  const workloads = [
+    {
+      filepath: staticDependenciesFilename(promiseName),
+      content: dependencies.map((d) => stringify(d)).join('---\n'),
+    },
+  ];
+  return [
+    {
+      id: workloadGroupId('.'),
+      directory: '.',
+      destinationSelectors: { promise: spec.destinationSelectors ?? [], resource: [] },
+      workloads,
+      digest: workloadsDigest(workloads),
+    },
+  ];
 }
 
 /** Folds one placement's changes into its state store's. */

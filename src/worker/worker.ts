@@ -4,12 +4,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { PromiseflowConfig } from '../config';
-import { loadImageTable } from '../pipelines/image-table';
-import { ContainerPipelineRunner } from '../pipelines/container';
-import { KubernetesJobPipelineRunner } from '../pipelines/kubernetes-job-runner';
-import { LocalPipelineRunner } from '../pipelines/local';
+import { configuredPipelineRunner } from '../pipelines/configured';
 import type { PipelineRunner } from '../pipelines/runner';
-import { loadKubeConfig } from '../platform/kubernetes/store';
 import { openPlatformStore } from '../platform/open';
 import type { PlatformStore } from '../platform/store';
 import { StateStoreWriters } from '../statestores/registry';
@@ -32,34 +28,6 @@ export interface WorkerHandle {
 export interface WorkerPorts {
   store?: PlatformStore;
   pipelineRunner?: PipelineRunner;
-}
-
-/** The configured runner: local processes (default), podman containers or Kubernetes Jobs. */
-async function configuredPipelineRunner(
-  config: PromiseflowConfig,
-  logger: Logger,
-): Promise<PipelineRunner> {
-  const options = {
-    imageTable: await loadImageTable(config.imageTable),
-    logger: (line: object) => logger.debug(line, 'pipeline output'),
-  };
-  switch (config.pipelineRunner) {
-    case 'container':
-      return new ContainerPipelineRunner(options);
-    case 'job':
-      // The cluster the platform is on (or KUBECONFIG / in-cluster), as kubectl finds it.
-      return new KubernetesJobPipelineRunner({
-        kubeConfig: loadKubeConfig(
-          config.platform.store === 'kubernetes' ? config.platform.kubeconfig : undefined,
-        ),
-        ...(process.env.PROMISEFLOW_JOB_HELPER_IMAGE
-          ? { helperImage: process.env.PROMISEFLOW_JOB_HELPER_IMAGE }
-          : {}),
-        logger: options.logger,
-      });
-    default:
-      return new LocalPipelineRunner(options);
-  }
 }
 
 /** Adapters chosen here, at the edge: the configured platform store (SQLite by default) and pipeline runner (local by default). */

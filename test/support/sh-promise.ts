@@ -10,6 +10,8 @@ export function shPromise(options: {
   promiseScript?: string;
   /** Replaces the resource pipeline's script (which writes `config.yaml`). */
   resourceScript?: string;
+  /** The Promise's `spec.destinationSelectors` (one matchLabels entry). */
+  matchLabels?: Record<string, string>;
 }): string {
   const { name, version } = options;
   const promisePipeline = options.promiseScript
@@ -29,6 +31,11 @@ export function shPromise(options: {
                   - -c
                   - |
 ${indent(options.promiseScript)}`
+    : '';
+  const selectors = options.matchLabels
+    ? `
+  destinationSelectors:
+    - matchLabels: ${JSON.stringify(options.matchLabels)}`
     : '';
   return `apiVersion: platform.kratix.io/v1alpha1
 kind: Promise
@@ -57,7 +64,7 @@ spec:
                 spec:
                   type: object
                   properties:
-                    team: {type: string}
+                    team: {type: string}${selectors}
   workflows:${promisePipeline}
     resource:
       configure:

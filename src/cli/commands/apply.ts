@@ -6,6 +6,10 @@ import type { KratixObject } from '../../model/types';
 import { validateFiles } from '../../client/validate-files';
 import { out, warn, withClient } from '../context';
 import { waitAndReport } from '../wait';
+import { dryRunApply } from '../../client/dry-run';
+import { formatPlanSummary } from '../plan-output';
+import type { PlanFlags } from './plan';
+import { addPlanFlags, planOptions, planPorts } from './plan';
 
 const CLUSTER_SCOPED = new Set(PLATFORM_KINDS.filter((k) => !k.namespaced).map((k) => k.kind));
 
@@ -35,7 +39,7 @@ export function inNamespace(
 }
 
 export function registerApply(program: Command): void {
-  program
+  const apply = program
     .command('apply')
     .description('create or update objects from a Kratix YAML file (multi-document) or - for stdin')
     .requiredOption('-f, --filename <file>', 'file to apply, or - for stdin')
@@ -43,10 +47,45 @@ export function registerApply(program: Command): void {
       '-n, --namespace <ns>',
       'namespace for namespaced objects that name none (default "default")',
     )
-    .option('--wait', 'wait for the workflows started to finish')
-    .action(async (opts: { filename: string; namespace?: string; wait?: boolean }) => {
+    .option('--wait', 'wait for the workflows started to finish');
+  addPlanFlags(
+    apply.option(
+      '--dry-run',
+      'validate, plan each Promise and say what would change; store nothing, start nothing',
+    ),
+  ).action(
+    async (
+      opts: PlanFlags & { filename: string; namespace?: string; wait?: boolean; dryRun?: boolean },
+    ) => {
       let objects = await loadKratixFile(opts.filename, { onSkipped: warn });
       if (opts.namespace) objects = inNamespace(objects, opts.namespace, opts.filename);
+      if (opts.dryRun) {
+        if (opts.wait) {
+          throw new InvalidInputError({
+            field: '--wait',
+            expected: 'no --wait with --dry-run (a dry run starts nothing)',
+            got: '--wait',
+          });
+        }
+        await withClient(
+          program,
+          async (client) => {
+            const outcomes = await dryRunApply(
+              client,
+              await planPorts(client),
+              objects,
+              opts.filename,
+              planOptions(opts, opts.filename),
+            );
+            for (const o of outcomes) {
+              out(`${o.object} (dry run: would be ${o.result})`);
+              if (o.plan) out(formatPlanSummary(o.plan).replace(/^/gm, '  '));
+            }
+          },
+          { temporal: 'lazy' },
+        );
+        return;
+      }
       await withClient(program, async (client) => {
         const outcomes = await client.apply(objects, opts.filename);
         for (const o of outcomes) {
@@ -59,7 +98,8 @@ export function registerApply(program: Command): void {
           if (!(await waitAndReport(client, started))) process.exitCode = 1;
         }
       });
-    });
+    },
+  );
 
   program
     .command('validate')
