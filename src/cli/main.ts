@@ -10,6 +10,7 @@ import { registerDescribe } from './commands/describe';
 import { registerGet } from './commands/get';
 import { registerModify } from './commands/modify';
 import { registerProcesses } from './commands/processes';
+import { registerRollout } from './commands/rollout';
 import { registerUpdates } from './commands/updates';
 
 function packageVersion(): string {
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerDescribe(program);
   registerModify(program);
   registerUpdates(program);
+  registerRollout(program);
   registerProcesses(program);
   registerConfig(program);
   registerCompletion(program);

@@ -6,6 +6,8 @@ import type { KratixObject } from '../../model/types';
 import { validateFiles } from '../../client/validate-files';
 import { out, warn, withClient } from '../context';
 import { waitAndReport } from '../wait';
+import type { RolloutFlags } from './rollout';
+import { addRolloutOptions, rolloutOptionsFrom } from './rollout';
 
 const CLUSTER_SCOPED = new Set(PLATFORM_KINDS.filter((k) => !k.namespaced).map((k) => k.kind));
 
@@ -35,7 +37,7 @@ export function inNamespace(
 }
 
 export function registerApply(program: Command): void {
-  program
+  const apply = program
     .command('apply')
     .description('create or update objects from a Kratix YAML file (multi-document) or - for stdin')
     .requiredOption('-f, --filename <file>', 'file to apply, or - for stdin')
@@ -43,12 +45,14 @@ export function registerApply(program: Command): void {
       '-n, --namespace <ns>',
       'namespace for namespaced objects that name none (default "default")',
     )
-    .option('--wait', 'wait for the workflows started to finish')
-    .action(async (opts: { filename: string; namespace?: string; wait?: boolean }) => {
+    .option('--wait', 'wait for the workflows started to finish');
+  addRolloutOptions(apply).action(
+    async (opts: { filename: string; namespace?: string; wait?: boolean } & RolloutFlags) => {
+      const updateOptions = rolloutOptionsFrom(opts);
       let objects = await loadKratixFile(opts.filename, { onSkipped: warn });
       if (opts.namespace) objects = inNamespace(objects, opts.namespace, opts.filename);
       await withClient(program, async (client) => {
-        const outcomes = await client.apply(objects, opts.filename);
+        const outcomes = await client.apply(objects, opts.filename, updateOptions);
         for (const o of outcomes) {
           const wf = o.workflow ? ` (workflow ${o.workflow.handle.workflowId})` : '';
           const retried = o.retried ? `; ${o.retried}: starting a new update` : '';
@@ -59,7 +63,8 @@ export function registerApply(program: Command): void {
           if (!(await waitAndReport(client, started))) process.exitCode = 1;
         }
       });
-    });
+    },
+  );
 
   program
     .command('validate')
