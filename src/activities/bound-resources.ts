@@ -19,6 +19,7 @@ export async function pageOfResources(
   kind: string,
   page: { cursor?: string; pageSize: number },
   keep: (binding: ResourceBinding | undefined) => boolean,
+  labelled: (labels: Record<string, string> | undefined) => boolean = () => true,
 ): Promise<ResourcePage> {
   const result = await deps.store.list<KratixObject>(kind, {
     limit: page.pageSize,
@@ -26,6 +27,7 @@ export async function pageOfResources(
   });
   const resources: ResourcePage['resources'] = [];
   for (const r of result.items) {
+    if (!labelled(r.metadata.labels)) continue;
     const namespace = r.metadata.namespace ?? DEFAULT_NAMESPACE;
     const binding = await deps.store.get<ResourceBinding>({
       kind: 'ResourceBinding',

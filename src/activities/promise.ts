@@ -23,6 +23,8 @@ export interface PromiseSnapshot {
   resourceKind?: string;
   promiseConfigurePipelines: string[];
   hasDependencies: boolean;
+  /** The revision that was latest before this update: what a rollback returns to. */
+  previous?: { version: string; revisionName: string; promiseConfigurePipelines: string[] };
 }
 
 export interface PromiseRef {
@@ -103,6 +105,7 @@ export function createPromiseActivities(deps: ActivityDeps) {
         const { items } = await deps.store.list<PromiseRevision>('PromiseRevision', {
           labelSelector: { [LABELS.promiseName]: name, [LABELS.latestRevision]: 'true' },
         });
+        const before = items.find((r) => r.metadata.name !== revision.metadata.name);
         for (const other of items) {
           if (other.metadata.name === revision.metadata.name) continue;
           await deps.store.patchLabels(
@@ -135,6 +138,8 @@ export function createPromiseActivities(deps: ActivityDeps) {
             version,
             // What the bridge compares with metadata.generation: this spec is being applied.
             observedGeneration: promise.metadata.generation ?? 1,
+            // A new update ends a rolled-back rollout's hold on the previous version.
+            rollout: undefined,
             ...(api ? { kind: api.kind, apiVersion: `${api.group}/${api.storageVersion}` } : {}),
           },
         );
@@ -161,6 +166,17 @@ export function createPromiseActivities(deps: ActivityDeps) {
             (p) => p.metadata.name,
           ),
           hasDependencies: (promise.spec?.dependencies ?? []).length > 0,
+          ...(before?.spec
+            ? {
+                previous: {
+                  version: before.spec.version,
+                  revisionName: before.metadata.name,
+                  promiseConfigurePipelines: (
+                    before.spec.promiseSpec.workflows?.promise?.configure ?? []
+                  ).map((p) => p.metadata.name),
+                },
+              }
+            : {}),
         };
       });
     },
@@ -234,6 +250,8 @@ export function createPromiseActivities(deps: ActivityDeps) {
         succeeded: boolean;
         message: string;
         resources?: { total: number; done: number; failed: number };
+        /** A rollout that stopped short: the fleet is not at this version. */
+        rollout?: 'Halted' | 'RolledBack';
       },
     ): Promise<void> {
       return guarded(async () => {
@@ -265,12 +283,16 @@ export function createPromiseActivities(deps: ActivityDeps) {
         if (input.resources) {
           conditions.push({
             type: CONDITION.resourcesReconciled,
-            status: input.succeeded && !failedResources ? 'True' : 'False',
+            status: input.succeeded && !failedResources && !input.rollout ? 'True' : 'False',
             reason: !input.succeeded
               ? REASON.updateAborted
-              : failedResources
-                ? REASON.resourcesFailed
-                : REASON.allResourcesReconciled,
+              : input.rollout === 'Halted'
+                ? REASON.rolloutHalted
+                : input.rollout === 'RolledBack'
+                  ? REASON.rolledBack
+                  : failedResources
+                    ? REASON.resourcesFailed
+                    : REASON.allResourcesReconciled,
             message: input.message,
           });
         }
@@ -283,9 +305,15 @@ export function createPromiseActivities(deps: ActivityDeps) {
           { kind: 'Promise', name: input.promiseName },
           !input.succeeded
             ? { type: 'Warning', reason: 'UpdateFailed', message: input.message }
-            : failedResources
-              ? { type: 'Warning', reason: REASON.resourcesFailed, message: input.message }
-              : { type: 'Normal', reason: 'Available', message: input.message },
+            : input.rollout
+              ? {
+                  type: 'Warning',
+                  reason: input.rollout === 'Halted' ? REASON.rolloutHalted : REASON.rolledBack,
+                  message: input.message,
+                }
+              : failedResources
+                ? { type: 'Warning', reason: REASON.resourcesFailed, message: input.message }
+                : { type: 'Normal', reason: 'Available', message: input.message },
         );
         const log = activityLogger(deps, { promise: input.promiseName });
         if (input.succeeded)

@@ -21,6 +21,8 @@ import type {
   ResourceBinding,
 } from '../model/types';
 import { crdOf, promiseVersion, validateResourceRequest } from '../model/validate';
+import { heldVersionOf } from '../model/rollout';
+import { matchesMatchLabels } from '../model/selectors';
 import { InvalidInputError } from '../model/errors';
 import type { ActivityDeps } from './deps';
 import { activityLogger, guarded, notFound } from './deps';
@@ -42,6 +44,8 @@ export interface ResourceRef {
 export interface ResourcePlan {
   /** The request was deleted meanwhile: nothing to do. */
   gone: boolean;
+  /** Why this run leaves the request alone (a rollback meeting a pinned request). */
+  skipped?: string;
   /**
    * Why the request cannot run yet (its Promise is not available, or the update that
    * snapshots its revision is still running): the workflow waits and asks again.
@@ -101,7 +105,7 @@ export function createResourceActivities(deps: ActivityDeps) {
      * validates the request against that revision's API.
      */
     async prepareResourceReconcile(
-      input: ResourceRef & { trigger?: string },
+      input: ResourceRef & { trigger?: string; updateVersion?: string },
     ): Promise<ResourcePlan> {
       const ref: ResourceRef = {
         promiseName: input.promiseName,
@@ -130,7 +134,22 @@ export function createResourceActivities(deps: ActivityDeps) {
           kind: 'Promise',
           name: ref.promiseName,
         });
-        const latestVersion = promise ? promiseVersion(promise) : LATEST_VERSION;
+        // A rolled-back rollout holds requests that follow the latest at the version it returned to.
+        // An update's (or rollback's) own re-run follows its version, whatever is stored since.
+        const latestVersion =
+          input.updateVersion ??
+          (promise ? (heldVersionOf(promise) ?? promiseVersion(promise)) : LATEST_VERSION);
+        if (input.trigger === 'rollback' && !isFloating(binding)) {
+          // A resource pinned to a version is never moved by a rollback.
+          return {
+            gone: false,
+            skipped: `pinned to ${binding.spec?.version}`,
+            version: binding.spec?.version ?? '',
+            revisionName: '',
+            pipelines: [],
+            generation: 0,
+          };
+        }
         const version = desiredVersion(binding, latestVersion);
         const revName = revisionName(ref.promiseName, version);
         const revision = await deps.store.get<PromiseRevision>({
@@ -172,7 +191,11 @@ export function createResourceActivities(deps: ActivityDeps) {
         }
         // Resources start only after the Promise's configure workflow succeeded (behaviour §3);
         // the Promise update's own re-runs come after that point by construction.
-        if (input.trigger !== 'promise-update' && !promiseAvailable(promise)) {
+        if (
+          input.trigger !== 'promise-update' &&
+          input.trigger !== 'rollback' &&
+          !promiseAvailable(promise)
+        ) {
           return await waitingFor(
             `Promise "${ref.promiseName}" to be available (its configure workflow has not completed)`,
           );
@@ -257,7 +280,13 @@ export function createResourceActivities(deps: ActivityDeps) {
     },
 
     async completeResourceReconcile(
-      input: ResourceRef & { version: string; revisionName: string; generation: number },
+      input: ResourceRef & {
+        version: string;
+        revisionName: string;
+        generation: number;
+        /** `rollback`: the binding says it was returned to this version. */
+        trigger?: string;
+      },
     ): Promise<void> {
       return guarded(async () => {
         const kind = await resourceKindOf(deps, input.promiseName);
@@ -288,13 +317,19 @@ export function createResourceActivities(deps: ActivityDeps) {
             {
               type: CONDITION.upgradeSucceeded,
               status: 'True',
-              reason: REASON.upgradeComplete,
-              message: `Running ${input.version}`,
+              reason: input.trigger === 'rollback' ? REASON.rolledBack : REASON.upgradeComplete,
+              message:
+                input.trigger === 'rollback'
+                  ? `Rolled back to ${input.version}`
+                  : `Running ${input.version}`,
             },
           ],
           (status, binding) => {
             const next: Record<string, unknown> = {
               ...status,
+              ...(input.trigger === 'rollback' && status.lastAppliedVersion !== input.version
+                ? { rolledBackFrom: status.lastAppliedVersion }
+                : {}),
               lastAppliedVersion: input.version,
               // The bridge compares this with the binding's generation (a pinned version).
               observedGeneration: binding.metadata.generation ?? 1,
@@ -392,18 +427,31 @@ export function createResourceActivities(deps: ActivityDeps) {
 
     /**
      * One page of the requests an update to `version` re-runs: floating bindings and those
-     * pinned to exactly that version. Pages by the platform store's cursor.
+     * pinned to exactly that version (a canary's labels select or leave out some). Pages by
+     * the platform store's cursor.
      */
     async listResourcesForUpdate(input: {
       promiseName: string;
       version: string;
       cursor?: string;
       pageSize: number;
+      /** Only requests with these labels (a rollout's canary). */
+      matchLabels?: Record<string, string>;
+      /** Leave out requests with these labels (the canary, once it ran). */
+      excludeLabels?: Record<string, string>;
     }): Promise<ResourcePage> {
       return guarded(async () => {
         const kind = await resourceKindOf(deps, input.promiseName);
-        return pageOfResources(deps, input.promiseName, kind, input, (b) =>
-          bindingFollows(b, input.version),
+        const { matchLabels, excludeLabels } = input;
+        return pageOfResources(
+          deps,
+          input.promiseName,
+          kind,
+          input,
+          (b) => bindingFollows(b, input.version),
+          (labels) =>
+            (!matchLabels || matchesMatchLabels(labels, matchLabels)) &&
+            (!excludeLabels || !matchesMatchLabels(labels, excludeLabels)),
         );
       });
     },

@@ -33,7 +33,8 @@ import {
   resourceReconcileStart,
   startWorkflow,
 } from '../client/workflow-starts';
-import { abortSignal } from '../workflows/messages';
+import { supersedeSignal } from '../workflows/messages';
+import type { PromiseUpdateInput } from '../workflows/promiseUpdate';
 import type { ClusterView, WorkflowWanted } from './decide';
 import { decide } from './decide';
 import { Informer } from './informer';
@@ -334,10 +335,12 @@ export class Bridge {
     }
     if (last?.running) {
       if (wanted.whileOtherRuns === 'supersede' && wanted.type === 'promiseUpdate') {
-        // In-flight resources finish; no new ones start; then the newer update runs.
+        // In-flight resources finish; no new ones start; then the run continues as new
+        // with the newer spec (its memo then carries the newer key, so this is covered).
+        const input = request.args[0] as PromiseUpdateInput;
         await temporal.workflow
           .getHandle(request.workflowId)
-          .signal(abortSignal, `superseded by ${wanted.triggerKey}`)
+          .signal(supersedeSignal, { key: wanted.triggerKey, options: input.options })
           .catch(() => undefined);
       }
       log.debug({ workflowId: request.workflowId, running: last.triggerKey }, 'waiting for run');

@@ -11,6 +11,7 @@ import { registerGet } from './commands/get';
 import { registerModify } from './commands/modify';
 import { registerPlan } from './commands/plan';
 import { registerProcesses } from './commands/processes';
+import { registerRollout } from './commands/rollout';
 import { registerUpdates } from './commands/updates';
 
 function packageVersion(): string {
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerDescribe(program);
   registerModify(program);
   registerUpdates(program);
+  registerRollout(program);
   registerProcesses(program);
   registerConfig(program);
   registerCompletion(program);

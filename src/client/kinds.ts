@@ -20,6 +20,7 @@ export const PLATFORM_KINDS: KindInfo[] = [
   { kind: 'Work', plural: 'works', namespaced: true },
   { kind: 'WorkPlacement', plural: 'workplacements', namespaced: true },
   { kind: 'Secret', plural: 'secrets', namespaced: true },
+  { kind: 'RolloutPolicy', plural: 'rolloutpolicies', namespaced: false },
 ];
 
 export function resourceKinds(promises: KratixPromise[]): KindInfo[] {

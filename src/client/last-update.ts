@@ -52,6 +52,11 @@ export async function lastPromiseUpdate(
   if (status === 'COMPLETED') {
     const result = (await handle.result()) as UpdateProgress | undefined;
     if (result?.phase === 'aborted') return unsucceeded(`the last update was aborted`);
+    if (result?.phase === 'halted' || result?.phase === 'rolled-back') {
+      return unsucceeded(
+        `the last update's rollout ${result.phase === 'halted' ? 'halted' : 'was rolled back'}: ${result.rollout?.haltReason ?? ''}`,
+      );
+    }
     if ((result?.failed ?? 0) > 0) {
       return unsucceeded(
         `${result?.failed} of ${result?.total} resource(s) failed in the last update`,

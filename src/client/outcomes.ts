@@ -29,13 +29,20 @@ export async function waitForWorkflows(
       try {
         const result = await s.handle.result();
         polling?.stop();
-        const failedResources = (result as UpdateProgress | undefined)?.failed ?? 0;
+        const progress = result as UpdateProgress | undefined;
+        const failedResources = progress?.failed ?? 0;
         if (onProgress && s.kind === 'promiseUpdate') onProgress(s.label, result as UpdateProgress);
+        // A rollout that halted (or rolled back) did not bring the fleet about, failures or not.
+        const stopped =
+          progress?.phase === 'halted' || progress?.phase === 'rolled-back'
+            ? `rollout ${progress.phase}: ${progress.rollout?.haltReason ?? ''}`
+            : undefined;
         return {
           label: s.label,
           workflowId: s.handle.workflowId,
-          ok: failedResources === 0,
-          message: failedResources ? `${failedResources} resource(s) failed` : 'completed',
+          ok: failedResources === 0 && !stopped,
+          message:
+            stopped ?? (failedResources ? `${failedResources} resource(s) failed` : 'completed'),
           result,
         };
       } catch (err) {

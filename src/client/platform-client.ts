@@ -16,7 +16,7 @@ import { crdOf, validateLabelPatch, validateObject } from '../model/validate';
 import { LATEST_REVISION_DELETE_REFUSED } from '../model/revisions';
 import type { ObjectKey, PlatformStore, RecordedEvent } from '../platform/store';
 import { listAll } from '../platform/store';
-import type { UpdateProgress } from '../workflows/promiseUpdate';
+import type { PromiseUpdateOptions, UpdateProgress } from '../workflows/promiseUpdate';
 import { progressQuery } from '../workflows/messages';
 import type { KindInfo } from './kinds';
 import { PLATFORM_KINDS, resolveKind, resourceKinds } from './kinds';
@@ -119,16 +119,22 @@ export class PromiseflowClient {
   }
 
   /** Validates every object first (nothing is stored if one is bad), then applies in order. */
-  async apply(objects: KratixObject[], file: string): Promise<ApplyOutcome[]> {
+  async apply(
+    objects: KratixObject[],
+    file: string,
+    updateOptions?: Pick<PromiseUpdateOptions, 'rolloutPolicy' | 'rollout'>,
+  ): Promise<ApplyOutcome[]> {
     const { valid, findPromiseForKind } = await this.validateForApply(objects, file);
     const outcomes: ApplyOutcome[] = [];
-    for (const obj of valid) outcomes.push(await this.applyOne(obj, findPromiseForKind));
+    for (const obj of valid)
+      outcomes.push(await this.applyOne(obj, findPromiseForKind, updateOptions));
     return outcomes;
   }
 
   private async applyOne(
     obj: KratixObject,
     findPromiseForKind: (apiVersion: string, kind: string) => KratixPromise | undefined,
+    updateOptions?: Pick<PromiseUpdateOptions, 'rolloutPolicy' | 'rollout'>,
   ): Promise<ApplyOutcome> {
     switch (obj.kind) {
       case 'Promise': {
@@ -146,13 +152,23 @@ export class PromiseflowClient {
             promise.metadata.labels?.[LABELS.promiseVersion];
         const object = `promise/${promise.metadata.name}`;
         if (isUpdate) {
-          const workflow = await startPromiseUpdate(this.temporal, this.config, stored);
+          const workflow = await startPromiseUpdate(
+            this.temporal,
+            this.config,
+            stored,
+            updateOptions,
+          );
           return { object, result, workflow };
         }
         // Unchanged, but a failed or aborted last update has not brought it about yet.
         const last = await lastPromiseUpdate(this.temporal, stored);
         if (last.state !== 'unsucceeded') return { object, result };
-        const workflow = await startPromiseUpdate(this.temporal, this.config, stored);
+        const workflow = await startPromiseUpdate(
+          this.temporal,
+          this.config,
+          stored,
+          updateOptions,
+        );
         return { object, result, workflow, retried: last.reason };
       }
       case 'Destination': {
@@ -174,6 +190,11 @@ export class PromiseflowClient {
         const { result } = await this.store.apply(obj.kind === 'Secret' ? withNamespace(obj) : obj);
         if (result !== 'unchanged') await this.reconcileDestinationsUsing(obj);
         return { object: `${obj.kind.toLowerCase()}/${obj.metadata.name}`, result };
+      }
+      case 'RolloutPolicy': {
+        // Read by the next update of each Promise it selects (a running update keeps its own).
+        const { result } = await this.store.apply(obj);
+        return { object: `rolloutpolicy/${obj.metadata.name}`, result };
       }
       case 'ConfigMap': {
         // Read by pipelines (env valueFrom/envFrom, volumes) when they run.
@@ -331,7 +352,9 @@ export class PromiseflowClient {
         await this.store.delete({ kind: 'Destination', name: n });
         workflows.push(await startDestinationDelete(this.temporal, this.config, n));
       }
-    } else if (['GitStateStore', 'BucketStateStore', 'Secret'].includes(kind.kind)) {
+    } else if (
+      ['GitStateStore', 'BucketStateStore', 'Secret', 'RolloutPolicy'].includes(kind.kind)
+    ) {
       for (const i of items) {
         await this.store.delete({
           kind: kind.kind,

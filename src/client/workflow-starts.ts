@@ -7,9 +7,9 @@ import type { KratixPromise } from '../model/types';
 import { promiseVersion } from '../model/validate';
 import type { DestinationReconcileInput } from '../workflows/destinationReconcile';
 import { TRIGGER_MEMO, workflowIds } from '../workflows/ids';
-import { reconcileAgainSignal } from '../workflows/messages';
+import { reconcileAgainSignal, supersedeSignal } from '../workflows/messages';
 import type { WorkflowType } from '../workflows/ids';
-import type { PromiseUpdateInput } from '../workflows/promiseUpdate';
+import type { PromiseUpdateInput, PromiseUpdateOptions } from '../workflows/promiseUpdate';
 import type { ResourceReconcileInput } from '../workflows/resourceReconcile';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
@@ -22,13 +22,14 @@ export type StartedWorkflow = {
 };
 
 /**
- * How a start meets a run already going under the same id: a Promise update `terminate`s
- * it (a newer spec supersedes an older run; every activity is idempotent, so work already
- * done is found done); a resource reconcile asks it to go `again` once its pass is done
- * (it may be a Promise update's child, which must not be cut short); deletions `join` it
+ * How a start meets a run already going under the same id: a Promise update `supersede`s
+ * it (the run finishes its in-flight re-runs, starts no more, and continues as new with
+ * the newer spec: nothing is cut short mid-write); a Destination reconcile `terminate`s it
+ * (it only writes idempotent placements again); a resource reconcile asks it to go
+ * `again` once its pass is done (it may be a Promise update's child); deletions `join` it
  * (a second `delete` waits for the first).
  */
-export type OnRunning = 'terminate' | 'again' | 'join';
+export type OnRunning = 'supersede' | 'terminate' | 'again' | 'join';
 
 export interface StartRequest {
   type: WorkflowType;
@@ -63,13 +64,24 @@ export async function startWorkflow(
           signal: reconcileAgainSignal,
           signalArgs: [request.triggerKey],
         })
-      : await client.workflow.start(request.type, {
-          ...options,
-          workflowIdConflictPolicy:
-            request.onRunning === 'terminate'
-              ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
-              : WorkflowIdConflictPolicy.USE_EXISTING,
-        });
+      : request.onRunning === 'supersede'
+        ? await client.workflow.signalWithStart(request.type, {
+            ...options,
+            signal: supersedeSignal,
+            signalArgs: [
+              {
+                key: request.triggerKey ?? '',
+                options: (request.args[0] as PromiseUpdateInput | undefined)?.options,
+              },
+            ],
+          })
+        : await client.workflow.start(request.type, {
+            ...options,
+            workflowIdConflictPolicy:
+              request.onRunning === 'terminate'
+                ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
+                : WorkflowIdConflictPolicy.USE_EXISTING,
+          });
   return { kind: request.type, handle, label: request.label };
 }
 
@@ -99,13 +111,16 @@ export async function lastRun(client: Client, workflowId: string): Promise<LastR
 export function promiseUpdateStart(
   config: PromiseflowConfig,
   promise: KratixPromise,
+  options: Pick<PromiseUpdateOptions, 'rolloutPolicy' | 'rollout'> = {},
 ): StartRequest {
   const name = promise.metadata.name;
   const version = promiseVersion(promise);
+  const key = promiseUpdateKey(promise);
   // A reference, not the object: the update reads the Promise the platform store holds.
   const input: PromiseUpdateInput = {
     promiseName: name,
-    options: { concurrency: config.updateConcurrency },
+    options: { concurrency: config.updateConcurrency, ...options },
+    key,
   };
   return {
     type: 'promiseUpdate',
@@ -113,8 +128,8 @@ export function promiseUpdateStart(
     args: [input],
     label: `promise/${name} (${version})`,
     summary: `Promise update: ${name} ${version}`,
-    onRunning: 'terminate',
-    triggerKey: promiseUpdateKey(promise),
+    onRunning: 'supersede',
+    triggerKey: key,
     searchAttributes: [
       { key: SEARCH_ATTRIBUTES.promiseName, value: name },
       { key: SEARCH_ATTRIBUTES.promiseVersion, value: version },
@@ -126,8 +141,9 @@ export function startPromiseUpdate(
   client: Client,
   config: PromiseflowConfig,
   promise: KratixPromise,
+  options?: Pick<PromiseUpdateOptions, 'rolloutPolicy' | 'rollout'>,
 ): Promise<StartedWorkflow> {
-  return startWorkflow(client, config, promiseUpdateStart(config, promise));
+  return startWorkflow(client, config, promiseUpdateStart(config, promise, options));
 }
 
 export function resourceReconcileStart(

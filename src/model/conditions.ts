@@ -10,6 +10,8 @@ export const CONDITION = {
   scheduled: 'Scheduled',
   /** On a Promise: whether its last update brought every resource request to its version. */
   resourcesReconciled: 'ResourcesReconciled',
+  /** On a Promise: where its last update's rollout stands (Promiseflow's rollout policy). */
+  rolloutSucceeded: 'RolloutSucceeded',
 } as const;
 
 export const REASON = {
@@ -35,6 +37,12 @@ export const REASON = {
   /** The update finished the fleet, but some resource requests failed. */
   resourcesFailed: 'ResourcesFailed',
   updateAborted: 'UpdateAborted',
+  rolloutProgressing: 'RolloutProgressing',
+  rolloutAwaitingApproval: 'AwaitingApproval',
+  rolloutComplete: 'RolloutComplete',
+  rolloutHalted: 'RolloutHalted',
+  rollingBack: 'RollingBack',
+  rolledBack: 'RolledBack',
 } as const;
 
 /** Sets (or replaces) a condition by type, keeping lastTransitionTime when status is unchanged. */

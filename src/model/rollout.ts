@@ -10,6 +10,13 @@ import type { KratixObject } from './types';
 
 export const ROLLOUT_GROUP = 'promiseflow.io';
 export const ROLLOUT_API_VERSION = `${ROLLOUT_GROUP}/v1alpha1`;
+export const ROLLOUT_KIND = 'RolloutPolicy';
+
+/** The version a rolled-back Promise holds its floating requests at (`status.rollout`). */
+export function heldVersionOf(promise: { status?: object } | undefined): string | undefined {
+  const r = (promise?.status as { rollout?: { heldVersion?: unknown } } | undefined)?.rollout;
+  return typeof r?.heldVersion === 'string' ? r.heldVersion : undefined;
+}
 /** The label that puts a resource request in the canary batch when a policy selects it so. */
 export const CANARY_LABEL = 'rollout.promiseflow.io/canary';
 
@@ -154,7 +161,7 @@ export function describeRollout(r: ResolvedRollout): string {
 }
 
 /** Splits an ordered fleet into batches as the workflow will (for `plan`). */
-export function planBatches<T extends { labels?: Record<string, string> }>(
+export function planBatches<T extends { name?: string; labels?: Record<string, string> }>(
   r: ResolvedRollout,
   resources: T[],
 ): T[][] {

@@ -9,6 +9,8 @@ import { describeObject, InvalidInputError } from './errors';
 import { at, fail, header, isMap, refuse } from './field-checks';
 import { labelKeyRefusal, labelValueRefusal } from './names';
 import { PLATFORM_GROUP, type KratixObject, type KratixPromise, type PromiseSpec } from './types';
+import { ROLLOUT_KIND } from './rollout';
+import { validateRolloutPolicy } from './validate-rollout';
 import type { RequestValidationOptions } from './validate-request';
 import {
   validateBucketStateStore,
@@ -75,6 +77,7 @@ export function validateObject(obj: unknown, context: ValidateContext = {}): Kra
   const platform = PLATFORM_VALIDATORS[k];
   if (platform && av.startsWith(`${PLATFORM_GROUP}/`)) return platform(obj, file);
   if (k === 'Secret' && av === 'v1') return validateSecret(obj, file);
+  if (k === ROLLOUT_KIND) return validateRolloutPolicy(obj, file) as unknown as KratixObject;
   // Pipelines read ConfigMaps (env valueFrom/envFrom, volumes) from the platform store.
   if (k === 'ConfigMap' && av === 'v1') return validateConfigMap(obj, file);
 

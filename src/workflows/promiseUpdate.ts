@@ -11,6 +11,7 @@ import {
   continueAsNew,
   executeChild,
   isCancellation,
+  makeContinueAsNewFunc,
   patched,
   setCurrentDetails,
   setHandler,
@@ -19,11 +20,23 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { PromiseSnapshot } from '../activities';
+import type { ResolvedRollout, RolloutSpec } from '../model/rollout';
+import { defaultRollout, describeRollout } from '../model/rollout';
 import type { KratixPromise } from '../model/types';
 import { acts, pipelineActs } from './activity-proxies';
 import { failureMessage } from './failures';
-import { workflowIds } from './ids';
-import { abortSignal, pauseSignal, progressQuery, resumeSignal } from './messages';
+import type { ResourceId, RolloutCursor } from './fleet-rollout';
+import { batchLabel, newRolloutCursor, rollBack, rollOutFleet } from './fleet-rollout';
+import { TRIGGER_MEMO, workflowIds } from './ids';
+import type { ApproveInput, SupersedeInput } from './messages';
+import {
+  abortSignal,
+  approveUpdate,
+  pauseSignal,
+  progressQuery,
+  resumeSignal,
+  supersedeSignal,
+} from './messages';
 import { executeChildAlone } from './one-run';
 import { resourceReconcile } from './resourceReconcile';
 import type { ResourceReconcileInput } from './resourceReconcile';
@@ -38,6 +51,10 @@ export interface PromiseUpdateOptions {
   pageSize?: number;
   /** Children started per run before continue-as-new keeps history bounded. */
   childrenPerRun?: number;
+  /** A RolloutPolicy to use instead of the one selected for the Promise. */
+  rolloutPolicy?: string;
+  /** This update's own rollout settings, over the policy's (RolloutPolicy spec fields). */
+  rollout?: RolloutSpec;
 }
 
 export type UpdatePhase =
@@ -49,7 +66,32 @@ export type UpdatePhase =
   /** Every resource was re-run, and some of them failed: not a clean success. */
   | 'completed-with-failures'
   | 'failed'
-  | 'aborted';
+  | 'aborted'
+  /** The rollout crossed its failure budget or a progress deadline and stopped. */
+  | 'halted'
+  | 'rolling-back'
+  /** Halted, then every moved resource was returned to the previous revision. */
+  | 'rolled-back';
+
+/** Where the rollout stands (batches, gates, budget), for `status`, queries and Temporal Web. */
+export interface RolloutProgress {
+  /** The policy in one line (describeRollout). */
+  policy: string;
+  /** 1-based batch running or next. */
+  batch: number;
+  state:
+    | 'running'
+    | 'awaiting-approval'
+    | 'soaking'
+    | 'halted'
+    | 'rolling-back'
+    | 'rolled-back'
+    | 'complete';
+  haltReason?: string;
+  approvals: { batch: number; by?: string }[];
+  rolledBack?: number;
+  rollbackFailed?: number;
+}
 
 export interface UpdateProgress {
   promiseName: string;
@@ -66,6 +108,7 @@ export interface UpdateProgress {
   details: string;
   /** Why the update stops starting resources (an abort's reason). */
   stopReason?: string;
+  rollout?: RolloutProgress;
 }
 
 export interface PromiseUpdateInput {
@@ -74,19 +117,26 @@ export interface PromiseUpdateInput {
   /** Or the name of a Promise already in the platform store. */
   promiseName?: string;
   options?: PromiseUpdateOptions;
+  /** The spec's trigger key (model/triggers): a supersede for the same key is ignored. */
+  key?: string;
   /** Carried across continue-as-new; not for callers. */
-  continuation?: { snapshot: PromiseSnapshot; cursor?: string; progress: UpdateProgress };
+  continuation?: {
+    snapshot: PromiseSnapshot;
+    cursor?: string;
+    progress: UpdateProgress;
+    rollout?: RolloutCursor;
+  };
 }
 
 export { abortSignal, pauseSignal, progressQuery, resumeSignal };
 
-export const DEFAULT_UPDATE_OPTIONS: Required<PromiseUpdateOptions> = {
+export const DEFAULT_UPDATE_OPTIONS: Required<
+  Omit<PromiseUpdateOptions, 'rolloutPolicy' | 'rollout'>
+> = {
   concurrency: 10,
   pageSize: 100,
   childrenPerRun: 500,
 };
-
-const MAX_RECORDED_FAILURES = 20;
 
 /**
  * Progress published as it happens (timer-driven search attributes, children marked with
@@ -101,6 +151,12 @@ const LIVE_PROGRESS_PATCH = 'live-progress-v1';
  * Histories recorded before it started children under `promise-update/<p>/<ns>/<name>`.
  */
 const ONE_ID_PATCH = 'one-id-per-resource';
+
+/**
+ * Rollout policies (batches, budget, gates, rollback) and supersession by signal; before
+ * it, every resource ran `concurrency` at a time to the end.
+ */
+const ROLLOUT_PATCH = 'rollout-policy-v1';
 
 /** Accepts `{promise: {...}}`, `{promiseName}` or a bare Promise object (temporal CLI input). */
 function normaliseInput(raw: PromiseUpdateInput | KratixPromise): PromiseUpdateInput {
@@ -121,8 +177,11 @@ export async function promiseUpdate(
   const options = { ...DEFAULT_UPDATE_OPTIONS, ...(input.options ?? {}) };
   const live = patched(LIVE_PROGRESS_PATCH);
   const oneId = patched(ONE_ID_PATCH);
+  const policyOn = patched(ROLLOUT_PATCH);
   let paused = live && (input.continuation?.progress.paused ?? false);
   let abortReason: string | undefined;
+  let supersededBy: SupersedeInput | undefined;
+  let ro: RolloutCursor | undefined = input.continuation?.rollout;
   const progress: UpdateProgress = input.continuation?.progress ?? {
     promiseName: input.promise?.metadata.name ?? input.promiseName ?? '',
     version: '',
@@ -152,6 +211,43 @@ export async function promiseUpdate(
     progress.stopReason = abortReason;
     report(`aborting: ${abortReason}`);
   });
+  setHandler(supersedeSignal, (next: SupersedeInput) => {
+    // A second apply of the spec this run applies is no newer spec.
+    if (!policyOn || next.key === input.key) return;
+    supersededBy = next;
+    paused = false;
+    progress.stopReason = `superseded by a newer spec (${next.key})`;
+    report(`${progress.stopReason}: handing over after the re-runs in flight`, true);
+  });
+  setHandler(
+    approveUpdate,
+    (approval: ApproveInput | undefined) => {
+      const batch = ro!.batch;
+      ro!.approvedUpTo = batch;
+      progress.rollout?.approvals.push({
+        batch: batch + 1,
+        ...(approval?.by ? { by: approval.by } : {}),
+      });
+      const message = `${batchLabel(ro!, batch)} approved${approval?.by ? ` by ${approval.by}` : ''}`;
+      report(message, true);
+      return { batch: batch + 1, message };
+    },
+    {
+      // Refused synchronously (nothing enters history): only the batch waiting can be approved.
+      validator: (approval: ApproveInput | undefined) => {
+        if (!ro || progress.rollout?.state !== 'awaiting-approval') {
+          throw new Error(
+            `no batch of ${progress.promiseName} is waiting for approval (update phase ${progress.phase}${progress.rollout ? `, rollout ${progress.rollout.state}` : ''})`,
+          );
+        }
+        if (approval?.batch !== undefined && approval.batch !== ro.batch + 1) {
+          throw new Error(
+            `batch ${approval.batch} is not waiting for approval; ${batchLabel(ro)} is`,
+          );
+        }
+      },
+    },
+  );
   let publishing: Promise<void> | undefined;
 
   /** `boundary`: a phase change (or a page, on the old path), listed at once. */
@@ -171,6 +267,19 @@ export async function promiseUpdate(
         { key: SEARCH_ATTRIBUTES.resourcesFailed, value: progress.failed },
       ]);
     }
+  }
+
+  /** Continues as new with the newer spec: history shows where one update handed over. */
+  async function handOver(next: SupersedeInput): Promise<never> {
+    await stopPublishing();
+    await condition(allHandlersFinished);
+    return makeContinueAsNewFunc<typeof promiseUpdate>({
+      memo: { [TRIGGER_MEMO]: next.key },
+    })({
+      promiseName: progress.promiseName,
+      options: next.options ?? input.options,
+      key: next.key,
+    });
   }
 
   async function stopPublishing(): Promise<void> {
@@ -246,10 +355,43 @@ export async function promiseUpdate(
     report(`re-running ${progress.total} resource(s)`, true);
   }
 
-  // Fan out: one resourceReconcile child per bound resource, `concurrency` at a time.
-  const running = new Set<Promise<void>>();
-  let cursor = input.continuation?.cursor;
-  let startedThisRun = 0;
+  // The rollout: settled once (a bad policy fails the update before any resource moves).
+  if (!ro) {
+    let resolved: ResolvedRollout = defaultRollout(options.concurrency);
+    if (policyOn) {
+      try {
+        resolved = await acts.resolveUpdateRollout({
+          promiseName: snapshot.promiseName,
+          concurrency: options.concurrency,
+          rolloutPolicy: input.options?.rolloutPolicy,
+          rollout: input.options?.rollout,
+        });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const message = `rollout policy refused: ${failureMessage(err)}`;
+        progress.phase = 'failed';
+        report(message, true);
+        await acts.recordRollout({ promiseName: snapshot.promiseName, state: 'Halted', message });
+        throw ApplicationFailure.nonRetryable(message, 'PromiseUpdateFailed');
+      }
+    }
+    ro = newRolloutCursor(resolved);
+    if (policyOn) {
+      progress.rollout = {
+        policy: describeRollout(resolved),
+        batch: 1,
+        state: 'running',
+        approvals: [],
+      };
+      await acts.recordRollout({
+        promiseName: snapshot.promiseName,
+        state: 'Progressing',
+        message: `Rolling out ${snapshot.version}: ${progress.rollout.policy}`,
+      });
+    }
+  }
+  const rollout = ro;
+
   const parentId = workflowInfo().workflowId;
   // Counts change from here on. Not awaited: stopped before the run ends or continues as new.
   if (live) publishing = publisher.run();
@@ -259,100 +401,142 @@ export async function promiseUpdate(
     { key: SEARCH_ATTRIBUTES.parentUpdate, value: parentId },
   ];
 
-  /** What the fan-out is doing, for the details line. */
-  function fanOutActivity(): string {
-    if (abortReason) return `aborting: ${abortReason}`;
-    return paused ? 'paused' : 're-running resources';
-  }
-
-  async function reconcileOne(r: { namespace: string; name: string }): Promise<void> {
-    progress.running++;
-    try {
-      const child = {
-        args: [
-          {
-            promiseName: snapshot.promiseName,
-            namespace: r.namespace,
-            name: r.name,
-            trigger: 'promise-update',
-          },
-        ] as [ResourceReconcileInput],
-        ...(live
-          ? {
-              typedSearchAttributes: childMarks,
-              staticSummary: `${r.namespace}/${r.name}: re-run for ${snapshot.promiseName} ${snapshot.version}`,
-            }
-          : {}),
-      };
-      if (oneId) {
-        const workflowId = workflowIds.resourceReconcile(snapshot.promiseName, r.namespace, r.name);
-        await executeChildAlone(resourceReconcile, { ...child, workflowId }, () =>
-          report(`waiting for ${workflowId} (started elsewhere) to finish`),
-        );
-      } else {
-        await executeChild(resourceReconcile, {
-          ...child,
-          workflowId: `${parentId}/${r.namespace}/${r.name}`,
-        });
-      }
-      progress.done++;
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      progress.failed++;
-      if (progress.failures.length < MAX_RECORDED_FAILURES) {
-        // The child's message starts with the resource it names; the entry names it already.
-        const message = failureMessage(err);
-        const label = `${snapshot.promiseName} ${r.namespace}/${r.name}: `;
-        progress.failures.push({
-          resource: `${r.namespace}/${r.name}`,
-          message: message.startsWith(label) ? message.slice(label.length) : message,
-        });
-      }
-    } finally {
-      progress.running--;
-      report(fanOutActivity());
-    }
-  }
-
-  // A Promise without an API (dependencies only) has no resources to re-run.
-  for (;;) {
-    if (abortReason || !snapshot.resourceKind) break;
-    const page = await acts.listResourcesForUpdate({
-      promiseName: snapshot.promiseName,
-      version: snapshot.version,
-      cursor,
-      pageSize: options.pageSize,
-    });
-    for (const r of page.resources) {
-      await condition(() => !paused || abortReason !== undefined);
-      if (abortReason) break;
-      while (running.size >= options.concurrency) await Promise.race(running);
-      const p: Promise<void> = reconcileOne(r).finally(() => running.delete(p));
-      running.add(p);
-      startedThisRun++;
-    }
-    cursor = page.cursor;
-    // The old path listed progress once per page; the publisher does it as it happens.
-    report(fanOutActivity(), !live);
-    if (!cursor || abortReason) break;
-    if (startedThisRun >= options.childrenPerRun) {
-      // Keep history bounded: drain, then carry the cursor into a fresh run.
-      await Promise.all(running);
-      await stopPublishing();
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof promiseUpdate>({
-        promiseName: snapshot.promiseName,
-        options,
-        continuation: { snapshot, cursor, progress: { ...progress, running: 0 } },
+  async function runChild(r: ResourceId, trigger: 'promise-update' | 'rollback'): Promise<void> {
+    const what =
+      trigger === 'rollback'
+        ? `rolled back to ${snapshot.previous?.version} from ${snapshot.version}`
+        : `re-run for ${snapshot.promiseName} ${snapshot.version}`;
+    const child = {
+      args: [
+        {
+          promiseName: snapshot.promiseName,
+          namespace: r.namespace,
+          name: r.name,
+          trigger,
+          // The version this update (or its rollback) moves the resource to.
+          ...(policyOn
+            ? { version: trigger === 'rollback' ? snapshot.previous!.version : snapshot.version }
+            : {}),
+        },
+      ] as [ResourceReconcileInput],
+      ...(live
+        ? { typedSearchAttributes: childMarks, staticSummary: `${r.namespace}/${r.name}: ${what}` }
+        : {}),
+    };
+    if (oneId) {
+      const workflowId = workflowIds.resourceReconcile(snapshot.promiseName, r.namespace, r.name);
+      await executeChildAlone(resourceReconcile, { ...child, workflowId }, () =>
+        report(`waiting for ${workflowId} (started elsewhere) to finish`),
+      );
+    } else {
+      await executeChild(resourceReconcile, {
+        ...child,
+        workflowId: `${parentId}/${r.namespace}/${r.name}`,
       });
     }
   }
-  await Promise.all(running);
+
+  const fleet = {
+    snapshot,
+    progress,
+    ro: rollout,
+    policyOn,
+    pageSize: options.pageSize,
+    childrenPerRun: options.childrenPerRun,
+    listPerPage: !live,
+    stopReason: () => abortReason ?? (supersededBy ? progress.stopReason : undefined),
+    paused: () => paused,
+    report,
+    runChild,
+    async continueAsNew(cursor: string | undefined): Promise<never> {
+      await stopPublishing();
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof promiseUpdate>({
+        promiseName: snapshot.promiseName,
+        options,
+        ...(input.key ? { key: input.key } : {}),
+        continuation: {
+          snapshot,
+          cursor,
+          progress: { ...progress, running: 0 },
+          ...(policyOn ? { rollout } : {}),
+        },
+      });
+    },
+  };
+  const end = await rollOutFleet(fleet, input.continuation?.cursor);
   await stopPublishing();
 
   const ref = { promiseName: snapshot.promiseName, revisionName: snapshot.revisionName };
   const counts = { total: progress.total, done: progress.done, failed: progress.failed };
-  if (abortReason) {
+  if (supersededBy) {
+    // The in-flight re-runs finished: the newer spec continues under this workflow id.
+    await handOver(supersededBy);
+  }
+  if (end === 'halted') {
+    const reason = progress.rollout!.haltReason!;
+    if (rollout.resolved.onFailure === 'rollback' && snapshot.previous) {
+      const previous = snapshot.previous;
+      progress.phase = 'rolling-back';
+      progress.rollout!.state = 'rolling-back';
+      const moved = rollout.moved?.length ?? 0;
+      report(`rolling back ${moved} resource(s) to ${previous.version}: ${reason}`, true);
+      await acts.recordRollout({
+        promiseName: snapshot.promiseName,
+        state: 'RollingBack',
+        message: `Rolling back ${moved} resource(s) to ${previous.version}: ${reason}`,
+        heldVersion: previous.version,
+      });
+      const back = await rollBack(fleet);
+      // The Promise's own configure workflow and dependencies return to the previous revision too.
+      const prevRef = { promiseName: snapshot.promiseName, revisionName: previous.revisionName };
+      for (let i = 0; i < previous.promiseConfigurePipelines.length; i++) {
+        const result = await pipelineActs.runPromisePipeline({ ...prevRef, pipelineIndex: i });
+        await scheduleWork(result.work);
+      }
+      await scheduleWork(await acts.buildDependenciesWork(prevRef));
+      progress.phase = 'rolled-back';
+      progress.rollout!.state = 'rolled-back';
+      const message =
+        `Update to ${snapshot.version} rolled back to ${previous.version}: ${reason}; ` +
+        `${back.done} of ${moved} moved resource(s) returned${back.failed ? `, ${back.failed} failed to` : ''}`;
+      report(message, true);
+      await acts.recordRollout({
+        promiseName: snapshot.promiseName,
+        state: 'RolledBack',
+        message,
+        heldVersion: previous.version,
+      });
+      await acts.recordPromiseOutcome({
+        ...ref,
+        succeeded: true,
+        message,
+        resources: counts,
+        rollout: 'RolledBack',
+      });
+    } else {
+      progress.phase = 'halted';
+      const message =
+        `Update to ${snapshot.version} halted at ${batchLabel(rollout)}: ${reason}` +
+        (rollout.resolved.onFailure === 'rollback'
+          ? ' (nothing to roll back to: no previous revision)'
+          : '');
+      report(message, true);
+      await acts.recordRollout({
+        promiseName: snapshot.promiseName,
+        state: 'Halted',
+        message,
+        batch: rollout.batch + 1,
+      });
+      await acts.recordPromiseOutcome({
+        ...ref,
+        succeeded: true,
+        message,
+        resources: counts,
+        rollout: 'Halted',
+      });
+    }
+  } else if (abortReason) {
     progress.phase = 'aborted';
     report(`aborted: ${abortReason}`, true);
     await acts.recordPromiseOutcome({
@@ -370,8 +554,14 @@ export async function promiseUpdate(
         ? `Update to ${snapshot.version} completed with failures: ${progress.failed} of ${progress.total} resource(s) failed, ${progress.done} reconciled`
         : `Update to ${snapshot.version} complete: ${progress.done}/${progress.total} resource(s) reconciled, ${progress.failed} failed`;
     report(message, true);
+    if (progress.rollout) {
+      progress.rollout.state = 'complete';
+      await acts.recordRollout({ promiseName: snapshot.promiseName, state: 'Complete', message });
+    }
     await acts.recordPromiseOutcome({ ...ref, succeeded: true, message, resources: counts });
   }
+  // A newer spec stored while the outcome was written still runs, under this id.
+  if (supersededBy) await handOver(supersededBy);
   await condition(allHandlersFinished);
   return { ...progress, paused: false };
 }

@@ -15,10 +15,17 @@ import { scheduleWork } from './scheduling';
 export interface ResourceReconcileInput extends ResourceRef {
   /** Why it runs: `create`, `update`, `promise-update`, ... (for history readers). */
   trigger?: string;
+  /**
+   * The version of the Promise update (or rollback) running this reconcile: a request that
+   * follows the latest version runs at it, not at a newer spec stored meanwhile (whose
+   * revision the next update has yet to snapshot, after this one hands over).
+   */
+  version?: string;
 }
 
 export interface ResourceReconcileResult {
-  outcome: 'reconciled' | 'gone';
+  /** `skipped`: a rollback left a pinned request alone. */
+  outcome: 'reconciled' | 'gone' | 'skipped';
   version?: string;
   works: WorkRef[];
   misplaced: string[];
@@ -70,7 +77,7 @@ export async function resourceReconcile(
     if (round >= MAX_ROUNDS_PER_RUN) await continueAsNew<typeof resourceReconcile>(input);
     again = false;
     let waitMs = 1_000;
-    const outcome = await reconcilePass(ref, input.trigger, label, state, async (why) => {
+    const outcome = await reconcilePass(ref, input, label, state, async (why) => {
       state.step = 'waiting';
       state.message = `waiting for ${why}`;
       setCurrentDetails(`${label}: ${state.message}`);
@@ -95,7 +102,7 @@ export async function resourceReconcile(
  */
 async function reconcilePass(
   ref: ResourceRef,
-  trigger: string | undefined,
+  input: ResourceReconcileInput,
   label: string,
   state: ResourceReconcileState,
   wait: (why: string) => Promise<boolean>,
@@ -104,16 +111,23 @@ async function reconcilePass(
   delete state.message;
   setCurrentDetails(`${label}: resolving binding`);
   let version = '';
+  const { trigger } = input;
+  const prepare = { ...ref, trigger, ...(input.version ? { updateVersion: input.version } : {}) };
   try {
-    let plan: ResourcePlan = await acts.prepareResourceReconcile({ ...ref, trigger });
+    let plan: ResourcePlan = await acts.prepareResourceReconcile(prepare);
     while (plan.waitingFor) {
       if (!(await wait(plan.waitingFor))) return 'rounds-used';
-      plan = await acts.prepareResourceReconcile({ ...ref, trigger });
+      plan = await acts.prepareResourceReconcile(prepare);
     }
     if (plan.gone) {
       state.step = 'done';
       setCurrentDetails(`${label}: request deleted, nothing to do`);
       return { outcome: 'gone', works: [], misplaced: [], unscheduledGroups: 0 };
+    }
+    if (plan.skipped) {
+      state.step = 'done';
+      setCurrentDetails(`${label}: left alone (${plan.skipped})`);
+      return { outcome: 'skipped', works: [], misplaced: [], unscheduledGroups: 0 };
     }
     version = plan.version;
     state.version = version;
@@ -150,6 +164,7 @@ async function reconcilePass(
       version,
       revisionName: plan.revisionName,
       generation: plan.generation,
+      ...(trigger === 'rollback' ? { trigger } : {}),
     });
     state.step = 'done';
     setCurrentDetails(

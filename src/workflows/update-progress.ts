@@ -15,7 +15,12 @@ const MAX_FAILURE_CHARS = 300;
 
 /** UpdatePhase as listed: a paused or stopping update says so. */
 export function listedPhase(p: UpdateProgress): string {
+  if (p.phase === 'resources' && p.rollout?.haltReason) return 'halting';
   if (p.phase === 'resources' && p.stopReason) return 'aborting';
+  if (p.phase === 'resources' && p.rollout?.state === 'awaiting-approval') {
+    return 'awaiting-approval';
+  }
+  if (p.phase === 'resources' && p.rollout?.state === 'soaking') return 'soaking';
   if (p.phase === 'resources' && p.paused) return 'paused';
   return p.phase;
 }
@@ -30,6 +35,15 @@ export function currentDetails(p: UpdateProgress): string {
     `phase **${listedPhase(p)}** · **${p.done} of ${p.total} done** · ${p.failed} failed · ${p.running} running`,
   ];
   if (p.paused) lines.push('Paused: no new resource re-runs start until `resume`.');
+  if (p.rollout) {
+    const r = p.rollout;
+    const back =
+      r.rolledBack !== undefined
+        ? ` · rolled back ${r.rolledBack}${r.rollbackFailed ? `, ${r.rollbackFailed} failed` : ''}`
+        : '';
+    lines.push(`Rollout: **batch ${r.batch}** · ${r.state}${back} · ${r.policy}`);
+    if (r.haltReason) lines.push(`**Halted**: ${clip(r.haltReason)}`);
+  }
   if (p.stopReason && p.phase === 'resources') {
     lines.push(`Stopping: ${p.stopReason} (the re-runs in flight finish).`);
   }

@@ -10,6 +10,7 @@ import { dryRunApply } from '../../client/dry-run';
 import { formatPlanSummary } from '../plan-output';
 import type { PlanFlags } from './plan';
 import { addPlanFlags, planOptions, planPorts } from './plan';
+import { rolloutOptionsFrom } from './rollout';
 
 const CLUSTER_SCOPED = new Set(PLATFORM_KINDS.filter((k) => !k.namespaced).map((k) => k.kind));
 
@@ -57,6 +58,7 @@ export function registerApply(program: Command): void {
     async (
       opts: PlanFlags & { filename: string; namespace?: string; wait?: boolean; dryRun?: boolean },
     ) => {
+      const updateOptions = rolloutOptionsFrom(opts);
       let objects = await loadKratixFile(opts.filename, { onSkipped: warn });
       if (opts.namespace) objects = inNamespace(objects, opts.namespace, opts.filename);
       if (opts.dryRun) {
@@ -87,7 +89,7 @@ export function registerApply(program: Command): void {
         return;
       }
       await withClient(program, async (client) => {
-        const outcomes = await client.apply(objects, opts.filename);
+        const outcomes = await client.apply(objects, opts.filename, updateOptions);
         for (const o of outcomes) {
           const wf = o.workflow ? ` (workflow ${o.workflow.handle.workflowId})` : '';
           const retried = o.retried ? `; ${o.retried}: starting a new update` : '';

@@ -11,11 +11,10 @@ import { validatePromise } from '../../model/validate';
 import { configuredPipelineRunner } from '../../pipelines/configured';
 import { out, warn, withClient } from '../context';
 import { formatPlan, SMALL_FLEET } from '../plan-output';
+import type { RolloutFlags } from './rollout';
+import { addRolloutOptions, rolloutOptionsFrom } from './rollout';
 
-export interface PlanFlags {
-  rolloutPolicy?: string;
-  rollout?: string;
-}
+export type PlanFlags = RolloutFlags;
 
 /** The ports a plan reads through: the platform store, and the configured pipeline runner. */
 export async function planPorts(client: PromiseflowClient): Promise<PlanPorts> {
@@ -27,18 +26,18 @@ export async function planPorts(client: PromiseflowClient): Promise<PlanPorts> {
   return { store: client.store, pipelineRunner, concurrency: client.config.updateConcurrency };
 }
 
+/** The same rollout flags `apply` takes, as the plan reads them. */
 export function planOptions(flags: PlanFlags, file: string): PlanOptions {
+  const options = rolloutOptionsFrom(flags);
   return {
     file,
-    ...(flags.rolloutPolicy !== undefined ? { rolloutPolicy: flags.rolloutPolicy } : {}),
-    ...(flags.rollout !== undefined ? { rollout: flags.rollout } : {}),
+    ...(options?.rolloutPolicy !== undefined ? { rolloutPolicy: options.rolloutPolicy } : {}),
+    ...(options?.rollout !== undefined ? { rollout: JSON.stringify(options.rollout) } : {}),
   };
 }
 
 export function addPlanFlags(command: Command): Command {
-  return command
-    .option('--rollout-policy <name>', 'plan with this RolloutPolicy instead of the one selected')
-    .option('--rollout <json>', 'a per-update rollout override, e.g. \'{"batchSize":"25%"}\'');
+  return addRolloutOptions(command);
 }
 
 export function registerPlan(program: Command): void {

@@ -13,6 +13,18 @@ export function formatUpdate(row: UpdateStatus): string {
     `${row.workflowId}  ${p.promiseName} ${p.version}  ${p.phase}${p.paused ? ' (paused)' : ''}  ` +
       `${p.done}/${p.total} done, ${p.failed} failed, ${p.running} running  ${p.details.replace(/\s*\n\s*/g, ' | ')}`,
   ];
+  if (p.rollout) {
+    const r = p.rollout;
+    const approvals = r.approvals.length
+      ? `; approved: ${r.approvals.map((a) => `batch ${a.batch}${a.by ? ` by ${a.by}` : ''}`).join(', ')}`
+      : '';
+    const back =
+      r.rolledBack !== undefined
+        ? `; rolled back ${r.rolledBack}${r.rollbackFailed ? `, ${r.rollbackFailed} failed` : ''}`
+        : '';
+    lines.push(`  rollout: batch ${r.batch}, ${r.state}${back}${approvals} (${r.policy})`);
+    if (r.haltReason) lines.push(`  halted: ${r.haltReason}`);
+  }
   for (const f of p.failures)
     lines.push(`  ✗ ${f.resource}: ${f.message.replace(/\s*\n\s*/g, ' | ')}`);
   if (p.failed > p.failures.length)

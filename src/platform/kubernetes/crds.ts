@@ -10,6 +10,7 @@ import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { LABELS } from '../../model/labels';
 import { PLATFORM_GROUP, SYSTEM_NAMESPACE } from '../../model/types';
 import { LATEST_REVISION_DELETE_REFUSED } from '../../model/revisions';
+import { ROLLOUT_GROUP } from '../../model/rollout';
 import { serverSideApply } from './object-api';
 
 const FIELD_MANAGER = 'promiseflow';
@@ -26,6 +27,8 @@ const ready = conditionCol('Ready', 'Ready');
 const age = col('Age', '.metadata.creationTimestamp', { type: 'date' });
 
 interface CrdShape {
+  /** platform.kratix.io unless said (Promiseflow's own kinds live in promiseflow.io). */
+  group?: string;
   kind: string;
   plural: string;
   namespaced: boolean;
@@ -119,23 +122,36 @@ const SHAPES: CrdShape[] = [
     ]),
     shortNames: ['wp', 'wps'],
   },
+  // Promiseflow's own API: how a Promise update moves its fleet (model/rollout.ts).
+  {
+    ...cluster('RolloutPolicy', 'rolloutpolicies', [
+      col('Promises', '.spec.promiseNames', { wide: true }),
+      col('Batch', '.spec.batchSize'),
+      col('MaxFailures', '.spec.maxFailures'),
+      col('OnFailure', '.spec.onFailure'),
+      age,
+    ]),
+    group: ROLLOUT_GROUP,
+    shortNames: ['rp'],
+  },
 ];
 
 function crdOf(shape: CrdShape): object {
   const singular = shape.kind.toLowerCase();
+  const group = shape.group ?? PLATFORM_GROUP;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${shape.plural}.${PLATFORM_GROUP}` },
+    metadata: { name: `${shape.plural}.${group}` },
     spec: {
-      group: PLATFORM_GROUP,
+      group,
       scope: shape.namespaced ? 'Namespaced' : 'Cluster',
       names: {
         kind: shape.kind,
         listKind: `${shape.kind}List`,
         plural: shape.plural,
         singular,
-        categories: ['kratix'],
+        categories: [group === PLATFORM_GROUP ? 'kratix' : 'promiseflow'],
         ...(shape.shortNames ? { shortNames: shape.shortNames } : {}),
       },
       versions: [

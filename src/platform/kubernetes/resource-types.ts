@@ -1,4 +1,5 @@
 import type { KratixPromise } from '../../model/types';
+import { ROLLOUT_GROUP, ROLLOUT_KIND } from '../../model/rollout';
 import { PLATFORM_GROUP } from '../../model/types';
 import { crdOf } from '../../model/validate';
 import type { ObjectApi } from './object-api';
@@ -33,6 +34,13 @@ export const STATIC_TYPES: ResourceType[] = [
   platform('BucketStateStore', 'bucketstatestores', false),
   platform('Work', 'works', true),
   platform('WorkPlacement', 'workplacements', true),
+  {
+    kind: ROLLOUT_KIND,
+    group: ROLLOUT_GROUP,
+    version: 'v1alpha1',
+    plural: 'rolloutpolicies',
+    namespaced: false,
+  },
   { kind: 'Secret', group: '', version: 'v1', plural: 'secrets', namespaced: true },
   { kind: 'ConfigMap', group: '', version: 'v1', plural: 'configmaps', namespaced: true },
 ];
