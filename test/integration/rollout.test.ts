@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import type { KratixObject } from '../../src/model/types';
 import type { UpdateProgress } from '../../src/workflows/promiseUpdate';
+import { recordHistories } from '../../tools/record-histories';
 import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { kindOf, shPromise } from '../support/sh-promise';
 import { destinationYaml, storeUnderTest, type StoreUnderTest } from '../support/stores-under-test';
@@ -115,6 +116,16 @@ describe.each(['git', 's3'] as const)('rollout policies on %s', (kind) => {
   });
 
   afterAll(async () => {
+    // `PROMISEFLOW_RECORD_HISTORIES=test/fixtures/histories`: keep these rollouts' update
+    // histories (halt, rollback, gates, hand-over) for the replay test.
+    const record = process.env.PROMISEFLOW_RECORD_HISTORIES;
+    if (record && platform) {
+      await recordHistories(
+        platform.client.temporal,
+        record,
+        `WorkflowType = 'promiseUpdate' AND TaskQueue = '${platform.config.temporal.taskQueue}'`,
+      );
+    }
     worker?.kill('SIGKILL');
     await platform?.stop();
     await store?.stop();

@@ -1,7 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Client } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Command, Option } from 'commander';
 import { PromiseflowClient } from '../../src/client/platform-client';
 import type { StartedWorkflow } from '../../src/client/workflow-starts';
@@ -14,6 +12,7 @@ import { freePort, startDevServer } from '../servers/temporal-dev-server';
 import { installTemporalRuntime } from '../../src/worker/runtime';
 import { createPromiseflowWorker } from '../../src/worker/worker';
 import { formatTable } from '../../src/cli/output';
+import { recordHistories } from '../record-histories';
 import { provisionStateStore, STATE_STORE_BACKENDS } from '../servers/state-store-backends';
 import type { ProvisionedStateStore, StateStoreBackend } from '../servers/state-store-backends';
 
@@ -233,22 +232,6 @@ async function main(): Promise<number> {
 }
 
 /** Every closed workflow's history, as the replay test reads them. */
-async function recordHistories(client: Client, dir: string): Promise<number> {
-  fs.mkdirSync(dir, { recursive: true });
-  let n = 0;
-  for await (const wf of client.workflow.list({ query: `ExecutionStatus != 'Running'` })) {
-    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-    const file = `${wf.type}-${wf.workflowId.replace(/[^a-zA-Z0-9.-]+/g, '_')}-${wf.runId}.json`;
-    // The workflow id is part of what replays (child ids derive from it).
-    fs.writeFileSync(
-      path.join(dir, file),
-      `{"workflowId":${JSON.stringify(wf.workflowId)},"history":${historyToJSON(history)}}\n`,
-    );
-    n++;
-  }
-  return n;
-}
-
 main().then(
   (code) => process.exit(code),
   (err) => {
