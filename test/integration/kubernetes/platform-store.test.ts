@@ -201,4 +201,32 @@ describe('KubernetesPlatformStore', () => {
     );
     expect(out).toMatch(/Warning\s+NotReady\s+.*no route/);
   });
+
+  it('serves RolloutPolicy (promiseflow.io) beside Kratix kinds, for kubectl and for updates', async () => {
+    const { execFile } = await import('node:child_process');
+    const kubectl = (args: string[], input?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const child = execFile(
+          cluster.kubectl,
+          args,
+          { env: cluster.env },
+          (err, stdout, stderr) =>
+            err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        );
+        if (input !== undefined) child.stdin?.end(input);
+      });
+    await kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: promiseflow.io/v1alpha1
+kind: RolloutPolicy
+metadata: {name: careful}
+spec: {promiseNames: [mongodb], batchSize: 2, maxFailures: 1, onFailure: rollback}
+`,
+    );
+    expect(await kubectl(['get', 'rp'])).toMatch(/careful\s+2\s+1\s+rollback/);
+    const { items } = await store.list('RolloutPolicy');
+    expect(items.map((p) => [p.metadata.name, p.spec?.onFailure])).toEqual([
+      ['careful', 'rollback'],
+    ]);
+  });
 });
