@@ -5,7 +5,7 @@ import type { ProvisionedStateStore } from '../../tools/servers/state-store-back
 import type { UpdateProgress } from '../../src/workflows/promiseUpdate';
 import { startTestPlatform } from '../support/platform';
 import type { TestPlatform } from '../support/platform';
-import { kindOf, shPromise } from '../support/sh-promise';
+import { shPromise, shRequest } from '../support/sh-promise';
 
 const PROMISE = 'slowapp';
 /** Slow enough to apply an edit while it runs; writes the request's team and the version. */
@@ -17,14 +17,7 @@ const script = (version: string) =>
   ].join('\n');
 const promise = (version: string) =>
   shPromise({ name: PROMISE, version, resourceScript: script(version) });
-const request = (name: string, team: string) => `apiVersion: example.promiseflow.io/v1alpha1
-kind: ${kindOf(PROMISE)}
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  team: ${team}
-`;
+const request = (name: string, team: string) => shRequest(PROMISE, name, team);
 const output = (name: string) =>
   `worker-1/resources/default/${PROMISE}/${name}/render/5058f/config.yaml`;
 

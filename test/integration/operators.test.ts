@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { simpleGit } from 'simple-git';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,8 +7,6 @@ import { PROJECT_ROOT } from '../../src/config';
 import type { UpdateProgress } from '../../src/workflows/promiseUpdate';
 import { renderExample, startTestPlatform } from '../support/platform';
 import type { TestPlatform } from '../support/platform';
-
-const exec = promisify(execFile);
 
 /** Operators drive updates with the `temporal` CLI and with promiseflow's own CLI (behaviour §8). */
 describe('operating a Promise update', () => {
@@ -57,16 +53,7 @@ describe('operating a Promise update', () => {
 
   beforeAll(async () => {
     platform = await startTestPlatform('operators');
-    temporalArgs = async (args) =>
-      (
-        await exec(platform.config.temporalBin, [
-          ...args,
-          '--address',
-          platform.config.temporal.address,
-          '--namespace',
-          platform.config.temporal.namespace,
-        ])
-      ).stdout;
+    temporalArgs = (args) => platform.temporal(args);
     const repo = path.join(platform.dir, 'state.git');
     await simpleGit().init(true, [repo, '--initial-branch=main']);
     const platformYaml = path.join(platform.dir, 'platform.yaml');

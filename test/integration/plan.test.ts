@@ -5,7 +5,7 @@ import type { UpdatePlan } from '../../src/model/update-plan';
 import { cliOk } from '../support/cli';
 import { startTestPlatform } from '../support/platform';
 import type { TestPlatform } from '../support/platform';
-import { kindOf, shPromise } from '../support/sh-promise';
+import { kindOf, shPromise, shRequest } from '../support/sh-promise';
 import { createStateRepo } from '../support/state-repo';
 import type { StateRepo } from '../support/state-repo';
 
@@ -27,14 +27,7 @@ const promise = (version: string, matchLabels?: Record<string, string>) =>
     promiseScript: promiseScript(version),
     ...(matchLabels ? { matchLabels } : {}),
   });
-const request = (name: string, team: string) => `apiVersion: example.promiseflow.io/v1alpha1
-kind: ${kindOf(PROMISE)}
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  team: ${team}
-`;
+const request = (name: string, team: string) => shRequest(PROMISE, name, team);
 const platformYaml = (url: string) => `apiVersion: platform.kratix.io/v1alpha1
 kind: GitStateStore
 metadata: {name: default}

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import type { KratixObject } from '../../src/model/types';
@@ -12,7 +10,6 @@ import { startTestPlatform, type TestPlatform } from '../support/platform';
 import { kindOf, shPromise } from '../support/sh-promise';
 import { destinationYaml, storeUnderTest, type StoreUnderTest } from '../support/stores-under-test';
 
-const exec = promisify(execFile);
 const CANARY = 'rollout.promiseflow.io/canary';
 
 /** A pipeline that fails for the names given, and writes `config.yaml` at `version` otherwise. */
@@ -99,16 +96,7 @@ describe.each(['git', 's3'] as const)('rollout policies on %s', (kind) => {
   beforeAll(async () => {
     platform = await startTestPlatform(`rollout-${kind}`, { inProcessWorker: false });
     worker = platform.spawnWorker();
-    temporal = async (args) =>
-      (
-        await exec(platform.config.temporalBin, [
-          ...args,
-          '--address',
-          platform.config.temporal.address,
-          '--namespace',
-          platform.config.temporal.namespace,
-        ])
-      ).stdout;
+    temporal = (args) => platform.temporal(args);
     store = await storeUnderTest(kind, path.join(platform.dir, 'store'));
     const platformYaml = path.join(platform.dir, 'platform.yaml');
     fs.writeFileSync(platformYaml, `${store.storeYaml}---\n${destinationYaml(store, 'dev')}`);

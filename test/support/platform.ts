@@ -24,6 +24,8 @@ export interface TestPlatform {
   client: PromiseflowClient;
   /** Runs the real CLI (`bin/promiseflow`, compiled by `npm test`) as a user would. */
   cli(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }>;
+  /** Runs the real `temporal` CLI against this platform's server and namespace; its stdout. */
+  temporal(args: string[]): Promise<string>;
   /** A worker as a separate process (`promiseflow worker`), e.g. to kill it mid-update. */
   spawnWorker(): ChildProcess;
   stop(): Promise<void>;
@@ -63,6 +65,12 @@ export async function startTestPlatform(
     dir,
     logFile,
     client,
+    async temporal(args) {
+      const { address, namespace } = config.temporal;
+      return (
+        await exec(config.temporalBin, [...args, '--address', address, '--namespace', namespace])
+      ).stdout;
+    },
     spawnWorker() {
       const out = fs.openSync(path.join(dir, 'worker-process.log'), 'a');
       return spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'promiseflow'), 'worker'], {

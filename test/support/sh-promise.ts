@@ -99,3 +99,20 @@ function indent(script: string): string {
     .map((l) => `                    ${l}`)
     .join('\n');
 }
+
+/** A request of `shPromise({name})`'s API, in `namespace` (default "default"), for `team`. */
+export function shRequest(
+  promise: string,
+  name: string,
+  team: string,
+  namespace = 'default',
+): string {
+  return `apiVersion: example.promiseflow.io/v1alpha1
+kind: ${kindOf(promise)}
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+spec:
+  team: ${team}
+`;
+}
