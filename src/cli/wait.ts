@@ -2,6 +2,7 @@ import { SingleBar } from 'cli-progress';
 import type { PromiseflowClient, WorkflowOutcome } from '../client/platform-client';
 import type { StartedWorkflow } from '../client/workflow-starts';
 import type { UpdateProgress } from '../workflows/promiseUpdate';
+import { listedPhase } from '../workflows/update-progress';
 import { out } from './context';
 
 /**
@@ -17,7 +18,8 @@ export async function waitAndReport(
   const tty = process.stderr.isTTY === true;
   const last = new Map<string, string>();
   const outcomes: WorkflowOutcome[] = await client.waitFor(started, (label, p: UpdateProgress) => {
-    const phase = p.paused && p.phase === 'resources' ? 'paused' : p.phase;
+    // One word, as Temporal lists it: paused, awaiting-approval, soaking, halting, ...
+    const phase = listedPhase(p);
     if (tty) {
       let bar = bars.get(label);
       if (!bar) {

@@ -16,6 +16,8 @@ const MAX_FAILURE_CHARS = 300;
 /** UpdatePhase as listed: a paused or stopping update says so. */
 export function listedPhase(p: UpdateProgress): string {
   if (p.phase === 'resources' && p.rollout?.haltReason) return 'halting';
+  // A newer spec arrived: the in-flight re-runs finish, then the update continues as new.
+  if (p.phase === 'resources' && p.stopReason?.startsWith('superseded')) return 'handing-over';
   if (p.phase === 'resources' && p.stopReason) return 'aborting';
   if (p.phase === 'resources' && p.rollout?.state === 'awaiting-approval') {
     return 'awaiting-approval';
