@@ -196,6 +196,29 @@ describe.each(['git', 's3'] as const)('rollout policies on %s', (kind) => {
     expect(query.queryResult[0]!.rollout?.haltReason).toContain('maxFailures');
   });
 
+  it('halts a batch still running past its progress deadline, leaving the rest alone', async () => {
+    const names = ['d-0', 'd-1', 'd-2'];
+    await install('deadline', names);
+    const slow = shPromise({
+      name: 'deadline',
+      version: 'v2',
+      resourceScript: `sleep 4\n${failingFor('v2', [])}`,
+    });
+    const r = await platform.cli(
+      ['apply', '-f', '-', '--progress-deadline', '2s', '--max-concurrency', '1', '--wait'],
+      slow,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain(
+      'FAILED (rollout halted: batch 1 did not finish within its progress deadline (2s))',
+    );
+    const p = (await handle('deadline').result()) as UpdateProgress;
+    expect(p).toMatchObject({ phase: 'halted', failed: 0, done: 1 });
+    // The re-run in flight finished (nothing is cut short); the others never started.
+    await expectAt('deadline', 'd-0', 'v2');
+    for (const n of ['d-1', 'd-2']) await expectAt('deadline', n, 'v1');
+  });
+
   it('rolls every moved resource back to the previous revision, files byte-identical', async () => {
     const names = ['r-0', 'r-1', 'r-2', 'r-3', 'r-4', 'r-5'];
     await install('rb', names);
