@@ -276,6 +276,70 @@ describe.each(['git', 's3'] as const)('rollout policies on %s', (kind) => {
     await expectAt('rb', 'r-new', 'v1');
   });
 
+  it('finishes a rollback after the worker is killed in the middle of it, no resource run twice', async () => {
+    const names = ['k-0', 'k-1', 'k-2', 'k-3'];
+    // v1 is slow to render, so the rollback (which runs v1 again) is long enough to be cut.
+    await cli(
+      ['apply', '-f', '-', '--wait'],
+      shPromise({
+        name: 'kill',
+        version: 'v1',
+        resourceScript: `sleep 2\n${failingFor('v1', [])}`,
+      }),
+    );
+    await cli(
+      ['apply', '-f', '-', '--wait'],
+      names
+        .map((n) =>
+          YAML.stringify({
+            apiVersion: 'example.promiseflow.io/v1alpha1',
+            kind: kindOf('kill'),
+            metadata: { name: n },
+            spec: { team: 'a' },
+          }),
+        )
+        .join('---\n'),
+    );
+    const v2 = shPromise({
+      name: 'kill',
+      version: 'v2',
+      resourceScript: failingFor('v2', ['k-2']),
+    });
+    await cli(
+      [
+        'apply',
+        '-f',
+        '-',
+        '--batch-size',
+        '2',
+        '--max-concurrency',
+        '1',
+        '--max-failures',
+        '0',
+        '--on-failure',
+        'rollback',
+      ],
+      v2,
+    );
+    await until(async () => (await progress('kill')).phase === 'rolling-back', 'the rollback');
+    worker.kill('SIGKILL');
+    worker = platform.spawnWorker();
+    const p = (await handle('kill').result()) as UpdateProgress;
+    expect(p.phase).toBe('rolled-back');
+    expect(p.rollout).toMatchObject({ rolledBack: 3, rollbackFailed: 0 });
+    for (const n of names) await expectAt('kill', n, 'v1');
+    // One forward run and one rollback run for each moved resource (k-0, k-1, k-2), none for k-3.
+    const expected = new Map(
+      ['k-0', 'k-1', 'k-2'].map((n) => [`resource-reconcile/kill/default/${n}`, 2]),
+    );
+    await until(
+      async () =>
+        JSON.stringify([...(await childRuns('kill'))].sort()) ===
+        JSON.stringify([...expected].sort()),
+      `runs ${JSON.stringify([...expected])}`,
+    );
+  });
+
   it('waits at approval gates, across a killed worker, with each resource run once', async () => {
     const names = ['g-0', 'g-1', 'g-2', 'g-3', 'g-4'];
     await install('gate', names);
