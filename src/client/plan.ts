@@ -13,7 +13,7 @@ import { isBeingDeleted } from '../model/objects';
 import { STATIC_DEPENDENCIES_PIPELINE } from '../model/paths';
 import type { DestinationCandidate } from '../model/placement';
 import { resourceBindingName } from '../model/revisions';
-import type { RolloutPolicy } from '../model/rollout';
+import type { RolloutPolicy, RolloutSpec } from '../model/rollout';
 import { ROLLOUT_API_VERSION } from '../model/rollout';
 import type {
   Destination,
@@ -63,8 +63,8 @@ export interface PlanPorts {
 export interface PlanOptions {
   /** `--rollout-policy NAME`: this RolloutPolicy instead of the one selected for the Promise. */
   rolloutPolicy?: string;
-  /** `--rollout JSON`: a per-update override, shaped like a policy's rollout fields. */
-  rollout?: string;
+  /** The update's own rollout settings (`--rollout JSON` and the rollout flags, parsed by the CLI). */
+  rollout?: RolloutSpec;
   /** For error messages. */
   file?: string;
 }
@@ -84,7 +84,7 @@ export async function planPromiseUpdate(
   const rollout = resolveRollout({
     concurrency: ports.concurrency,
     policy: await choosePolicy(store, proposed, options.rolloutPolicy),
-    override: parseOverride(options.rollout),
+    override: options.rollout,
   });
 
   // Scratch space for pipeline runs and state-store clones, removed on every way out.
@@ -226,19 +226,6 @@ async function choosePolicy(
     });
   }
   return found;
-}
-
-function parseOverride(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new InvalidInputError({
-      field: '--rollout',
-      expected: 'a JSON object such as {"batchSize":"25%"}',
-      got: `${text} (${(err as Error).message})`,
-    });
-  }
 }
 
 /** The Promise's requests in the order the update pages them, each with its binding. */

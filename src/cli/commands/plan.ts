@@ -32,7 +32,7 @@ export function planOptions(flags: PlanFlags, file: string): PlanOptions {
   return {
     file,
     ...(options?.rolloutPolicy !== undefined ? { rolloutPolicy: options.rolloutPolicy } : {}),
-    ...(options?.rollout !== undefined ? { rollout: JSON.stringify(options.rollout) } : {}),
+    ...(options?.rollout !== undefined ? { rollout: options.rollout } : {}),
   };
 }
 
