@@ -3,6 +3,7 @@
  * paging of an update's fleet. ~410 lines: each activity is load → model rule → write, and
  * they share the request's and binding's status helpers.
  */
+import { readSchedulingContext } from './scheduling';
 import { CONDITION, REASON } from '../model/conditions';
 import { LATEST_VERSION } from '../model/labels';
 import {
@@ -233,7 +234,12 @@ export function createResourceActivities(deps: ActivityDeps) {
     },
 
     async runResourcePipeline(
-      input: ResourceRef & { revisionName: string; pipelineIndex: number },
+      input: ResourceRef & {
+        revisionName: string;
+        pipelineIndex: number;
+        /** Also return the Work's scheduling context: one activity fewer per resource. */
+        withScheduling?: boolean;
+      },
     ): Promise<PipelineWorkResult> {
       return guarded(async () => {
         const revision = await deps.store.get<PromiseRevision>({
@@ -275,7 +281,9 @@ export function createResourceActivities(deps: ActivityDeps) {
         });
         // status.yaml from the pipeline is merged into the request's status.
         if (result.status) await updateResourceStatus(deps, kind, input, [], result.status);
-        return result;
+        if (!input.withScheduling) return result;
+        const scheduling = await readSchedulingContext(deps, result.work);
+        return { ...result, ...(scheduling ? { scheduling } : {}) };
       });
     },
 

@@ -75,40 +75,46 @@ export async function stateStoreOf(
   return { store, secret };
 }
 
+/** A Work, the Destinations it may go to and its placements, as the scheduler sees them. */
+export async function readSchedulingContext(
+  deps: ActivityDeps,
+  ref: WorkRef,
+): Promise<SchedulingContext | undefined> {
+  const work = await deps.store.get<Work>({ kind: 'Work', ...ref });
+  if (!work?.spec) return undefined;
+  const destinations = (await listAll<Destination>(deps.store, 'Destination')).filter(
+    (d) => !isBeingDeleted(d),
+  );
+  const placements = await placementsOfWork(deps, ref);
+  return {
+    work: {
+      name: ref.name,
+      namespace: ref.namespace,
+      replicas: work.spec.replicas,
+      groups: work.spec.workloadGroups.map((g) => ({
+        id: g.id,
+        directory: g.directory,
+        destinationSelectors: g.destinationSelectors,
+      })),
+    },
+    destinations: destinations.map((d) => ({
+      name: d.metadata.name,
+      labels: d.metadata.labels ?? {},
+      strictMatchLabels: d.spec?.strictMatchLabels === true,
+    })),
+    placements: placements.map((p) => ({
+      name: p.metadata.name,
+      destination: p.spec?.targetDestinationName ?? '',
+      groupId: p.spec?.workloadGroupId ?? '',
+      misplaced: p.metadata.labels?.[LABELS.misplaced] === 'true',
+    })),
+  };
+}
+
 export function createSchedulingActivities(deps: ActivityDeps) {
   return {
     async loadSchedulingContext(ref: WorkRef): Promise<SchedulingContext | undefined> {
-      return guarded(async () => {
-        const work = await deps.store.get<Work>({ kind: 'Work', ...ref });
-        if (!work?.spec) return undefined;
-        const destinations = (await listAll<Destination>(deps.store, 'Destination')).filter(
-          (d) => !isBeingDeleted(d),
-        );
-        const placements = await placementsOfWork(deps, ref);
-        return {
-          work: {
-            name: ref.name,
-            namespace: ref.namespace,
-            replicas: work.spec.replicas,
-            groups: work.spec.workloadGroups.map((g) => ({
-              id: g.id,
-              directory: g.directory,
-              destinationSelectors: g.destinationSelectors,
-            })),
-          },
-          destinations: destinations.map((d) => ({
-            name: d.metadata.name,
-            labels: d.metadata.labels ?? {},
-            strictMatchLabels: d.spec?.strictMatchLabels === true,
-          })),
-          placements: placements.map((p) => ({
-            name: p.metadata.name,
-            destination: p.spec?.targetDestinationName ?? '',
-            groupId: p.spec?.workloadGroupId ?? '',
-            misplaced: p.metadata.labels?.[LABELS.misplaced] === 'true',
-          })),
-        };
-      });
+      return guarded(() => readSchedulingContext(deps, ref));
     },
 
     /**

@@ -1,3 +1,4 @@
+import type { SchedulingContext } from './scheduling';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -28,6 +29,8 @@ export interface PipelineWorkResult {
   status?: Record<string, unknown>;
   groups: number;
   files: number;
+  /** What scheduling the Work needs, read once the Work was written (when asked for). */
+  scheduling?: SchedulingContext;
 }
 
 export function workName(parts: (string | undefined)[]): string {

@@ -11,6 +11,26 @@ export interface WorkflowOutcome {
   result?: unknown;
 }
 
+const RESULTS_IN_FLIGHT = 100;
+
+/** `fn` over `items`, at most `limit` at once, results in input order. */
+export async function mapInOrder<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
 /**
  * Waits for started workflows; a failed one is reported, never thrown. Progress of
  * updates is polled until each ends; no poll is started after that, and the connection's
@@ -20,43 +40,54 @@ export async function waitForWorkflows(
   started: StartedWorkflow[],
   onProgress?: (label: string, progress: UpdateProgress) => void,
 ): Promise<WorkflowOutcome[]> {
-  return Promise.all(
-    started.map(async (s) => {
-      const polling =
-        onProgress && s.kind === 'promiseUpdate'
-          ? pollProgress(s.handle as WorkflowHandle, (p) => onProgress(s.label, p))
-          : undefined;
-      try {
-        const result = await s.handle.result();
-        polling?.stop();
-        const progress = result as UpdateProgress | undefined;
-        const failedResources = progress?.failed ?? 0;
-        if (onProgress && s.kind === 'promiseUpdate') onProgress(s.label, result as UpdateProgress);
-        // A rollout that halted (or rolled back) did not bring the fleet about, failures or not.
-        const stopped =
-          progress?.phase === 'halted' || progress?.phase === 'rolled-back'
-            ? `rollout ${progress.phase}: ${progress.rollout?.haltReason ?? ''}`
-            : undefined;
-        return {
-          label: s.label,
-          workflowId: s.handle.workflowId,
-          ok: failedResources === 0 && !stopped,
-          message:
-            stopped ?? (failedResources ? `${failedResources} resource(s) failed` : 'completed'),
-          result,
-        };
-      } catch (err) {
-        return {
-          label: s.label,
-          workflowId: s.handle.workflowId,
-          ok: false,
-          message: deepestMessage(err),
-        };
-      } finally {
-        polling?.stop();
-      }
-    }),
-  );
+  // A bounded number of result polls at once: an apply of 10,000 requests must not hold
+  // 10,000 long polls open on the server. The slowest workflow bounds the wait either way.
+  // Updates first, so their progress is shown from the start.
+  const order = started
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => Number(b.s.kind === 'promiseUpdate') - Number(a.s.kind === 'promiseUpdate'));
+  const outcomes = await mapInOrder(order, RESULTS_IN_FLIGHT, ({ s }) => waitForOne(s, onProgress));
+  const inInputOrder: WorkflowOutcome[] = new Array<WorkflowOutcome>(started.length);
+  order.forEach(({ i }, k) => (inInputOrder[i] = outcomes[k]!));
+  return inInputOrder;
+}
+
+async function waitForOne(
+  s: StartedWorkflow,
+  onProgress?: (label: string, progress: UpdateProgress) => void,
+): Promise<WorkflowOutcome> {
+  const polling =
+    onProgress && s.kind === 'promiseUpdate'
+      ? pollProgress(s.handle as WorkflowHandle, (p) => onProgress(s.label, p))
+      : undefined;
+  try {
+    const result = await s.handle.result();
+    polling?.stop();
+    const progress = result as UpdateProgress | undefined;
+    const failedResources = progress?.failed ?? 0;
+    if (onProgress && s.kind === 'promiseUpdate') onProgress(s.label, result as UpdateProgress);
+    // A rollout that halted (or rolled back) did not bring the fleet about, failures or not.
+    const stopped =
+      progress?.phase === 'halted' || progress?.phase === 'rolled-back'
+        ? `rollout ${progress.phase}: ${progress.rollout?.haltReason ?? ''}`
+        : undefined;
+    return {
+      label: s.label,
+      workflowId: s.handle.workflowId,
+      ok: failedResources === 0 && !stopped,
+      message: stopped ?? (failedResources ? `${failedResources} resource(s) failed` : 'completed'),
+      result,
+    };
+  } catch (err) {
+    return {
+      label: s.label,
+      workflowId: s.handle.workflowId,
+      ok: false,
+      message: deepestMessage(err),
+    };
+  } finally {
+    polling?.stop();
+  }
 }
 
 const PROGRESS_POLL_MS = 500;

@@ -242,6 +242,9 @@ export class WorkingClone {
       await removeStaleLocks(dir);
       await run(['init']);
       await run(['config', 'remote.origin.url', this.options.url]);
+      // No automatic gc inside a fetch or commit: the writer packs between writes.
+      await run(['config', 'gc.auto', '0']);
+      await run(['config', 'maintenance.auto', 'false']);
       await mkdir(path.join(dir, '.git', 'info'), { recursive: true });
       await writeFile(path.join(dir, '.git', 'info', 'attributes'), BYTE_EXACT_ATTRIBUTES);
       this.dirty = true;

@@ -29,8 +29,36 @@ const releasedLast = new Set<string>();
 /** Longer than a waiter's poll interval, so the waiter gets in first. */
 const LET_WAITER_GO_MS = 30;
 
-/** Waits for the turn at `file`; returns its release (a no-op when gone ahead without). */
-export async function takeTurn(file: string, options: TurnOptions): Promise<() => Promise<void>> {
+export interface Turn {
+  release(): Promise<void>;
+  /**
+   * Nobody else finished a turn since `owner` last released one: the branch is most likely
+   * where `owner` left it (a hint: a push's compare-and-swap still decides).
+   */
+  lastWasMine: boolean;
+}
+
+/**
+ * Waits for the turn at `file`; its release is a no-op when gone ahead without one.
+ * `owner` names the writer, so it can tell whether another took a turn since its last.
+ */
+export async function takeTurn(file: string, options: TurnOptions, owner = ''): Promise<Turn> {
+  const turn = await acquire(file, options);
+  const lastFile = `${file}.last`;
+  const last = turn.held ? await readFile(lastFile, 'utf8').catch(() => undefined) : undefined;
+  return {
+    lastWasMine: owner !== '' && last === owner,
+    async release() {
+      if (turn.held) await writeFile(lastFile, owner).catch(() => undefined);
+      await turn.release();
+    },
+  };
+}
+
+async function acquire(
+  file: string,
+  options: TurnOptions,
+): Promise<{ held: boolean; release: () => Promise<void> }> {
   const token = `${HOST}+${process.pid}+${randomBytes(6).toString('hex')}`;
   const deadline = Date.now() + options.maxWaitMs;
   const waitingFile = `${file}.waiting`;
@@ -43,15 +71,19 @@ export async function takeTurn(file: string, options: TurnOptions): Promise<() =
       const handle = await open(file, 'wx');
       await handle.writeFile(token);
       await handle.close();
-      return async () => {
-        // Only our own turn: if ours was broken, someone else's file is there now.
-        if ((await readFile(file, 'utf8').catch(() => '')) === token) {
-          await unlink(file).catch(() => undefined);
-        }
-        releasedLast.add(file);
+      return {
+        held: true,
+        release: async () => {
+          // Only our own turn: if ours was broken, someone else's file is there now.
+          if ((await readFile(file, 'utf8').catch(() => '')) === token) {
+            await unlink(file).catch(() => undefined);
+          }
+          releasedLast.add(file);
+        },
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return async () => undefined;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        return { held: false, release: async () => undefined };
     }
     const holder = await readFile(file, 'utf8').catch(() => undefined);
     const since = (await stat(file).catch(() => undefined))?.mtimeMs;
@@ -66,9 +98,17 @@ export async function takeTurn(file: string, options: TurnOptions): Promise<() =
         continue;
       }
     }
-    if (Date.now() > deadline) return async () => undefined;
+    if (Date.now() > deadline) return { held: false, release: async () => undefined };
     releasedLast.delete(file);
     await writeFile(waitingFile, '').catch(() => undefined);
     await sleep(5 + Math.random() * 15);
+  }
+}
+
+/** Forgets that `owner` had the last turn (a writer closing leaves no file behind). */
+export async function releaseTurnRecord(file: string, owner: string): Promise<void> {
+  const lastFile = `${file}.last`;
+  if ((await readFile(lastFile, 'utf8').catch(() => undefined)) === owner) {
+    await unlink(lastFile).catch(() => undefined);
   }
 }

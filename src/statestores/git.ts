@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { GitStateStore, Secret } from '../model/types';
+import { commitMessage } from './commit-message';
 import { gitFault } from './faults';
 import { WorkingClone, type CloneSession } from './git-clone';
 import { credentialsOf, GitEnv, parseRemote, type ParsedRemote } from './git-env';
 import { applyPlan, planBatch, type WorkTreePlan } from './git-worktree';
-import { takeTurn } from './git-turns';
+import { releaseTurnRecord, takeTurn } from './git-turns';
 import { GroupQueue } from './group-queue';
 import { safeRelativePath } from './paths';
 import {
@@ -54,6 +56,12 @@ interface QueuedUpdate {
 /** Writers of one branch on this host take turns (git-turns.ts); advisory only. */
 const TURNS = { maxWaitMs: 10_000, staleMs: 120_000 };
 
+/** Longest a writer pushes on top of its own last push without fetching. */
+const TRUST_MS = 30_000;
+
+/** Pushes between looks at whether the clone needs packing. */
+const HOUSEKEEPING_EVERY = 50;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -68,9 +76,19 @@ export class GitStateStoreWriter implements StateStoreWriter {
   private readonly env: GitEnv;
   private readonly clone: WorkingClone;
   private readonly turnFile: string;
-  private readonly queue = new GroupQueue<QueuedUpdate, UpdateResult>(MAX_GROUP, (take) =>
-    this.clone.use((session) => this.writeGroup(session, take)),
+  private readonly queue = new GroupQueue<QueuedUpdate, UpdateResult>(
+    MAX_GROUP,
+    (take) => this.clone.use((session) => this.writeGroup(session, take)),
+    () => this.housekeep(),
   );
+  /** The commit the clone's index and work tree hold, when known to be clean. */
+  private syncedTip?: string;
+  /** Names this writer in the turn file (see git-turns.ts). */
+  private readonly owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  /** When the branch was last fetched (ms). */
+  private fetchedAt = 0;
+  /** Pushes since the last housekeeping. */
+  private rounds = 0;
 
   constructor(private readonly options: GitStateStoreWriterOptions) {
     const { store, secret } = options;
@@ -150,14 +168,16 @@ export class GitStateStoreWriter implements StateStoreWriter {
   ): Promise<(UpdateResult | Error)[]> {
     let group: QueuedUpdate[] | undefined;
     for (let attempt = 1; ; attempt++) {
-      const release = await takeTurn(this.turnFile, TURNS);
+      const turn = await takeTurn(this.turnFile, TURNS, this.owner);
       // Taken once our turn has come: whatever queued meanwhile joins this group.
       group ??= take();
       let round: Awaited<ReturnType<GitStateStoreWriter['writeRound']>>;
       try {
-        round = await this.writeRound(session, group);
+        // After our own push, with nobody else's turn since, the fetch is skipped: the
+        // push's compare-and-swap still refuses a branch that moved, and then we fetch.
+        round = await this.writeRound(session, group, attempt === 1 && turn.lastWasMine);
       } finally {
-        await release();
+        await turn.release();
       }
       if (!round.rejected) return round.results;
       if (attempt >= this.maxPushAttempts) {
@@ -178,64 +198,119 @@ export class GitStateStoreWriter implements StateStoreWriter {
     }
   }
 
-  /** Fetch, commit each batch, push. `rejected` when another writer pushed first. */
+  /**
+   * Fetch, apply every batch of the group, commit once, push; `rejected` when another
+   * writer pushed first. One commit per push (its message lists the group's placements)
+   * keeps commits far fewer than resources in a fleet upgrade, and a push is the unit a
+   * GitOps agent sees anyway.
+   */
   private async writeRound(
     session: CloneSession,
     group: QueuedUpdate[],
+    trustLastPush: boolean,
   ): Promise<{ results: (UpdateResult | Error)[]; rejected?: StateStoreError }> {
     const { dir, run } = session;
-    const remoteExists = await this.syncToRemote(session);
-    // The chain of this round's commits, built with plumbing (write-tree, commit-tree):
-    // half the git calls of `git commit`, which keeps the fetch-to-push window short.
-    let tip = remoteExists ? this.remoteRef : undefined;
-    const results: (UpdateResult | Error)[] = [];
-    for (const u of group) {
+    // A branch reset by hand is seen within TRUST_MS: trust never outlives a recent fetch.
+    const fresh = Date.now() - this.fetchedAt < TRUST_MS;
+    const pushed = trustLastPush && fresh && !this.clone.dirty ? this.syncedTip : undefined;
+    const base = pushed ?? ((await this.syncToRemote(session)) ? this.remoteRef : undefined);
+    const results: (UpdateResult | Error | undefined)[] = group.map(() => undefined);
+    const applied: number[] = [];
+    for (const [i, u] of group.entries()) {
       this.clone.dirty = true;
+      this.syncedTip = undefined;
       try {
         await applyPlan(dir, u.plan);
+        applied.push(i);
       } catch (err) {
         // e.g. a file where the batch needs a directory: this batch itself is wrong.
         const why = (err as Error).message.replace(dir + path.sep, '');
-        results.push(
-          new StateStoreError('GitStateStore', this.name, `cannot apply the batch: ${why}`, false),
+        results[i] = new StateStoreError(
+          'GitStateStore',
+          this.name,
+          `cannot apply the batch: ${why}`,
+          false,
         );
-        // Back to the last commit (or nothing) for the batches after it.
-        await run(tip ? ['read-tree', '--reset', '-u', tip] : ['read-tree', '--empty']);
+        // Back to the remote branch (or nothing), then the good batches again.
+        await run(base ? ['read-tree', '--reset', '-u', base] : ['read-tree', '--empty']);
         await run(['clean', '-ffdx']);
-        this.clone.dirty = false;
-        continue;
+        for (const j of applied) await applyPlan(dir, group[j]!.plan);
       }
-      // `add -v` lists exactly what changed against the index, which holds the last commit
-      // ("add '<path>'", "remove '<path>'"); a file rewritten with the same bytes is not
-      // listed. Git compares bytes, so this is the unchanged check too.
-      const added = await run(['add', '-A', '-f', '-v']);
-      let filesWritten = 0;
-      let filesDeleted = 0;
-      for (const line of added.split('\n')) {
-        if (line.startsWith('remove ')) filesDeleted++;
-        else if (line.startsWith('add ')) filesWritten++;
-      }
-      this.clone.dirty = false; // the index holds everything in the work tree now
-      if (filesWritten + filesDeleted === 0) {
-        results.push({ changed: false, filesWritten: 0, filesDeleted: 0 });
-        continue;
-      }
-      const tree = (await run(['write-tree'])).trim();
-      const parent = tip ? ['-p', tip] : [];
-      tip = (await run(['commit-tree', tree, ...parent, '-m', u.message])).trim();
-      results.push({ changed: true, filesWritten, filesDeleted, revision: tip });
     }
-    if (!results.some((r) => !(r instanceof Error) && r.changed)) return { results };
+    // `add -v` lists exactly what changed against the index, which holds the remote branch
+    // ("add '<path>'", "remove '<path>'"); a file rewritten with the same bytes is not
+    // listed (git compares bytes: the unchanged check). Only the paths the batches touched
+    // are looked at: scanning a tree of 10,000 resources costs more than the write itself.
+    const specs = await touchedPathspecs(
+      dir,
+      applied.map((i) => group[i]!.plan),
+    );
+    const added = specs.length > 0 ? await run(['add', '-A', '-f', '-v', '--', ...specs]) : '';
+    this.clone.dirty = false;
+    const changes = parseAddOutput(added);
+    for (const i of applied) {
+      const counts = countChanges(changes, touchedPaths(group[i]!.plan));
+      results[i] = {
+        changed: counts.written + counts.deleted > 0,
+        filesWritten: counts.written,
+        filesDeleted: counts.deleted,
+      };
+    }
+    const changedIdx = applied.filter((i) => (results[i] as UpdateResult).changed);
+    if (changedIdx.length === 0) {
+      // "Unchanged" against our own last push proves nothing (a file may have been removed
+      // by hand since), and no push will check it: look at the remote branch itself.
+      if (pushed) return this.writeRound(session, group, false);
+      if (base) this.syncedTip = (await run(['rev-parse', base])).trim();
+      return { results: results as (UpdateResult | Error)[] };
+    }
+    // Built with plumbing (write-tree, commit-tree): half the git calls of `git commit`,
+    // which keeps the fetch-to-push window short.
+    const tree = (await run(['write-tree'])).trim();
+    const parent = base ? ['-p', base] : [];
+    const tip = (
+      await run([
+        'commit-tree',
+        tree,
+        ...parent,
+        '-m',
+        commitMessage(changedIdx.map((i) => group[i]!.message)),
+      ])
+    ).trim();
+    for (const i of changedIdx) (results[i] as UpdateResult).revision = tip;
     try {
       // --porcelain prints to stdout: simple-git adds ~50 ms to commands that print nothing.
       await run(['push', '--porcelain', 'origin', `${tip}:refs/heads/${this.branch}`]);
-      return { results };
+      // The index and work tree are this commit: the next round skips the checkout if
+      // nobody else pushed meanwhile.
+      this.syncedTip = tip;
+      this.rounds++;
+      return { results: results as (UpdateResult | Error)[] };
     } catch (err) {
       const e = err as StateStoreError;
       // Anything but a lost race (remote down, missing…) goes to Temporal's retry policy.
       if (e.fault !== 'rejected' && e.fault !== 'contention') throw e;
-      return { results, rejected: e };
+      return { results: results as (UpdateResult | Error)[], rejected: e };
     }
+  }
+
+  /**
+   * Packs loose objects now and then, between writes rather than inside one: git's own
+   * automatic gc (turned off in the clone) would otherwise run in the middle of a fetch.
+   */
+  private async housekeep(): Promise<void> {
+    if (this.rounds < HOUSEKEEPING_EVERY) return;
+    this.rounds = 0;
+    await this.clone
+      .use(({ run }) =>
+        run(['-c', 'gc.auto=6700', '-c', 'gc.autoPackLimit=50', 'gc', '--auto', '--quiet']),
+      )
+      .catch((err: unknown) =>
+        this.options.logger?.warn(
+          { store: this.name, err: String(err) },
+          'git housekeeping failed',
+        ),
+      );
   }
 
   async readFile(file: string): Promise<string | undefined> {
@@ -274,6 +349,7 @@ export class GitStateStoreWriter implements StateStoreWriter {
 
   async close(): Promise<void> {
     await this.clone.close();
+    await releaseTurnRecord(this.turnFile, this.owner);
     await this.env.close();
   }
 
@@ -314,9 +390,16 @@ export class GitStateStoreWriter implements StateStoreWriter {
   private async syncToRemote(session: CloneSession): Promise<boolean> {
     const { run } = session;
     const exists = await this.fetch(session);
+    this.fetchedAt = Date.now();
     if (exists) {
-      await run(['checkout', '-f', '--no-track', '-B', this.branch, this.remoteRef]);
+      const remoteTip = (await run(['rev-parse', this.remoteRef])).trim();
+      // Checking out a large tree is costly; after our own push it is already there.
+      if (this.clone.dirty || this.syncedTip !== remoteTip) {
+        await run(['checkout', '-f', '--no-track', '-B', this.branch, this.remoteRef]);
+      }
+      this.syncedTip = remoteTip;
     } else {
+      this.syncedTip = undefined;
       await run(['symbolic-ref', 'HEAD', `refs/heads/${this.branch}`]);
       await run(['update-ref', '-d', `refs/heads/${this.branch}`]);
       await run(['read-tree', '--empty']);
@@ -329,4 +412,62 @@ export class GitStateStoreWriter implements StateStoreWriter {
     }
     return exists;
   }
+}
+
+/** Root-relative paths a batch replaces, writes or deletes ('' is the whole tree). */
+function touchedPaths(plan: WorkTreePlan): string[] {
+  return [
+    ...plan.replaceDirs.map((d) => d.dir),
+    ...plan.writeFiles.map((f) => f.path),
+    ...plan.deletePaths,
+  ];
+}
+
+/**
+ * Pathspecs covering what the batches touched: each path if it is there now, else its
+ * nearest existing parent (a removed path must still be seen as removed). Literal, so
+ * a `*` in a name is not a glob.
+ */
+async function touchedPathspecs(root: string, plans: WorkTreePlan[]): Promise<string[]> {
+  const specs = new Set<string>();
+  for (const plan of plans) {
+    for (let p of touchedPaths(plan)) {
+      while (p !== '' && !(await exists(path.join(root, p))))
+        p = path.posix.dirname(p).replace(/^\.$/, '');
+      specs.add(p === '' ? ':(literal).' : `:(literal)${p}`);
+    }
+  }
+  return [...specs];
+}
+
+async function exists(p: string): Promise<boolean> {
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** `git add -v` lines: "add 'p'" and "remove 'p'". */
+function parseAddOutput(out: string): { path: string; removed: boolean }[] {
+  const changes: { path: string; removed: boolean }[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^(add|remove) '(.*)'$/.exec(line);
+    if (m) changes.push({ path: m[2]!, removed: m[1] === 'remove' });
+  }
+  return changes;
+}
+
+function countChanges(
+  changes: { path: string; removed: boolean }[],
+  touched: string[],
+): { written: number; deleted: number } {
+  const within = (p: string) => touched.some((t) => t === '' || p === t || p.startsWith(`${t}/`));
+  let written = 0;
+  let deleted = 0;
+  for (const c of changes) {
+    if (!within(c.path)) continue;
+    if (c.removed) deleted++;
+    else written++;
+  }
+  return { written, deleted };
 }

@@ -18,6 +18,8 @@ export class GroupQueue<T, R> {
   constructor(
     private readonly maxGroup: number,
     private readonly write: (take: () => T[]) => Promise<(R | Error)[]>,
+    /** Called when the queue runs empty: for work that should not delay a write. */
+    private readonly onIdle?: () => Promise<void>,
   ) {}
 
   push(item: T): Promise<R> {
@@ -53,5 +55,6 @@ export class GroupQueue<T, R> {
     } finally {
       this.draining = false;
     }
+    if (this.onIdle && this.queue.length === 0) await this.onIdle();
   }
 }

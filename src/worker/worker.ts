@@ -52,8 +52,9 @@ export async function createPromiseflowWorker(
       workDir: path.join(config.dataDir, 'runs'),
       logger,
     }),
-    // Two cores: a few pipelines at once, many cheap workflow tasks.
-    maxConcurrentActivityTaskExecutions: 8,
+    // Every resource an update runs at once may be in a pipeline or a write, plus a few
+    // for the update itself and other work: fewer slots would queue the fan-out here.
+    maxConcurrentActivityTaskExecutions: Math.max(8, config.updateConcurrency + 4),
     maxCachedWorkflows: 200,
   });
   let running: Promise<void> | undefined;

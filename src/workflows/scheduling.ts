@@ -1,5 +1,5 @@
 import { decideSchedule } from '../model/placement';
-import type { WorkRef } from '../activities';
+import type { SchedulingContext, WorkRef } from '../activities';
 import { acts, writeActs } from './activity-proxies';
 
 export interface ScheduleSummary {
@@ -13,8 +13,12 @@ export interface ScheduleSummary {
  * and carried out by activities: write targets, flag misplaced placements, report what
  * cannot be scheduled yet (it waits for a matching Destination).
  */
-export async function scheduleWork(work: WorkRef): Promise<ScheduleSummary> {
-  const ctx = await acts.loadSchedulingContext(work);
+export async function scheduleWork(
+  work: WorkRef,
+  /** Read with the pipeline's Work (same activity); read here when not given. */
+  loaded?: { ctx: SchedulingContext | undefined },
+): Promise<ScheduleSummary> {
+  const ctx = loaded ? loaded.ctx : await acts.loadSchedulingContext(work);
   if (!ctx) return { written: 0, misplaced: [], unscheduledGroups: 0 };
   const decision = decideSchedule(ctx.work, ctx.destinations, ctx.placements);
   if (decision.targets.length > 0)

@@ -63,10 +63,17 @@ describe('resource request lifecycle', () => {
       .getHandle(id, firstRun.runId)
       .fetchHistory();
     const events = history.events ?? [];
-    const prepares = events.filter(
-      (e) =>
-        e.activityTaskScheduledEventAttributes?.activityType?.name === 'prepareResourceReconcile',
-    );
+    // The binding is looked at again after each wait (a local activity: a marker each).
+    const prepares = events.filter((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      const data = marker?.details?.data?.payloads?.[0]?.data;
+      return (
+        marker?.markerName === 'core_local_activity' &&
+        data !== undefined &&
+        data !== null &&
+        JSON.parse(Buffer.from(data).toString('utf8')).activity_type === 'prepareResourceReconcile'
+      );
+    });
     expect(prepares.length).toBeGreaterThan(1);
     expect(events.some((e) => e.timerStartedEventAttributes)).toBe(true);
   });

@@ -52,18 +52,23 @@ describe.each(['git', 's3'] as const)(
       }
     }
 
-    /** Git: exactly one commit per resource since `since`, holding exactly its own file. */
+    /**
+     * Git: every resource listed by exactly one commit since `since` (a push groups the
+     * batches written together), each commit holding exactly its listed resources' files.
+     */
     async function expectOneCommitPerResource(since: string | undefined, version: string) {
       const commits = (await store.commits(since)).filter(
         (c) => !c.message.includes('Destination check documents'),
       );
-      expect(commits.map((c) => c.message).sort()).toEqual(
+      expect(commits.flatMap((c) => c.placements).sort()).toEqual(
         names.map((r) => `Update from: ${placementOf(r.name)}`).sort(),
       );
       const byPlacement = new Map(names.map((r) => [placementOf(r.name), r]));
       for (const c of commits) {
-        const r = byPlacement.get(c.message.replace('Update from: ', ''))!;
-        expect(c.files, c.message).toEqual([fileOf(r)]);
+        const files = c.placements.map((m) =>
+          fileOf(byPlacement.get(m.replace('Update from: ', ''))!),
+        );
+        expect(c.files, c.message).toEqual(files.sort());
       }
       // And the content each commit wrote is its own resource's, at this version.
       const writes = await store.writes('worker-1/resources/team-');

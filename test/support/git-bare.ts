@@ -1,3 +1,4 @@
+import { listedMessages } from '../../src/statestores/commit-message';
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
@@ -34,11 +35,17 @@ export async function createBareRepo(dir: string): Promise<string> {
   return pathToFileURL(dir).toString();
 }
 
-/** Commit subjects on `branch`, newest first; [] when the branch does not exist. */
+/**
+ * Commit messages on `branch`, newest first, a grouped commit as the batch messages it
+ * lists; [] when the branch does not exist.
+ */
 export async function commitMessages(bareDir: string, branch = 'main'): Promise<string[]> {
   try {
-    const out = await git(['log', '--format=%s', `refs/heads/${branch}`, '--'], bareDir);
-    return out.split('\n').filter((l) => l !== '');
+    const out = await git(['log', '--format=%B%x00', `refs/heads/${branch}`, '--'], bareDir);
+    return out
+      .split('\0')
+      .filter((m) => m.trim() !== '')
+      .flatMap((m) => listedMessages(m.trim()));
   } catch {
     return [];
   }

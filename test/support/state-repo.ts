@@ -1,3 +1,4 @@
+import { listedMessages } from '../../src/statestores/commit-message';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { simpleGit } from 'simple-git';
@@ -52,12 +53,16 @@ export async function createStateRepo(dir: string, branch = 'main'): Promise<Sta
       if (!(await hasBranch())) return [];
       const out = await raw([
         'log',
-        '--format=%s',
+        '--format=%B%x00',
         `refs/heads/${branch}`,
         '--',
         ...(pathspec ? [pathspec] : []),
       ]);
-      return out.split('\n').filter((l) => l !== '');
+      // A grouped commit counts as the batch messages it lists.
+      return out
+        .split('\0')
+        .filter((m) => m.trim() !== '')
+        .flatMap((m) => listedMessages(m.trim()));
     },
   };
 }

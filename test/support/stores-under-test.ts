@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { listedMessages } from '../../src/statestores/commit-message';
 import { rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -31,7 +32,10 @@ export interface StoreUnderTest {
   /** Every content each file under `prefix` was ever written with, oldest first. */
   writes(prefix: string): Promise<Map<string, string[]>>;
   /** Git only: commits after `since` (a sha; all when absent), oldest first. */
-  commits(since?: string): Promise<{ sha: string; message: string; files: string[] }[]>;
+  /** Oldest first; `placements`: the batch messages a (grouped) commit lists. */
+  commits(
+    since?: string,
+  ): Promise<{ sha: string; message: string; placements: string[]; files: string[] }[]>;
   /** Git only: the branch's head commit. */
   head(): Promise<string | undefined>;
   /** Makes the store unavailable: the repository moved away; MinIO stopped. */
@@ -57,12 +61,12 @@ export async function gitStoreUnderTest(dir: string): Promise<StoreUnderTest> {
   const commits = async (since?: string) => {
     if (!(await hasBranch())) return [];
     const range = since ? `${since}..refs/heads/main` : 'refs/heads/main';
-    // %x00 separates commits; --name-only lists the files each one touched.
+    // %x00 separates commits, %x01 ends a message; --name-only lists the files each touched.
     const out = await gitOut(bare, [
       'log',
       '--reverse',
       '--no-renames',
-      '--format=%x00%H %s',
+      '--format=%x00%H%n%B%x01',
       '--name-only',
       range,
     ]);
@@ -70,11 +74,12 @@ export async function gitStoreUnderTest(dir: string): Promise<StoreUnderTest> {
       .split('\0')
       .filter((c) => c.trim() !== '')
       .map((c) => {
-        const [head = '', ...rest] = c.split('\n');
+        const [message = '', names = ''] = c.slice(41).split('\x01');
         return {
-          sha: head.slice(0, 40),
-          message: head.slice(41),
-          files: rest.filter((l) => l !== ''),
+          sha: c.slice(0, 40),
+          message: message.split('\n')[0] ?? '',
+          placements: listedMessages(message),
+          files: names.split('\n').filter((l) => l !== ''),
         };
       });
   };

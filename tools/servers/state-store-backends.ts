@@ -1,3 +1,4 @@
+import { listedMessages } from '../../src/statestores/commit-message';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +20,7 @@ export interface ProvisionedStateStore {
   platformYaml: string;
   /** Reads a root-relative file as the GitOps agent would see it (undefined when absent). */
   read(file: string): Promise<string | undefined>;
-  /** Commit subjects, newest first (Git backends; empty for S3). */
+  /** Commit messages, newest first, a grouped commit as the batch messages it lists (Git backends; empty for S3). */
   history(): Promise<string[]>;
   stop(): Promise<void>;
 }
@@ -41,9 +42,10 @@ function gitReaders(repo: string): Pick<ProvisionedStateStore, 'read' | 'history
   return {
     read: (file) => git.raw(['--git-dir', repo, 'show', `main:${file}`]).catch(() => undefined),
     history: async () =>
-      (await git.raw(['--git-dir', repo, 'log', '--format=%s', 'main']).catch(() => ''))
-        .split('\n')
-        .filter((l) => l !== ''),
+      (await git.raw(['--git-dir', repo, 'log', '--format=%B%x00', 'main']).catch(() => ''))
+        .split('\0')
+        .filter((m) => m.trim() !== '')
+        .flatMap((m) => listedMessages(m.trim())),
   };
 }
 

@@ -121,14 +121,15 @@ describe.each([
     }
     if (kind === 'git') {
       const commits = await store.commits(before);
-      expect(commits.map((c) => c.message).sort()).toEqual(
+      // Each resource listed by exactly one commit, which holds its listed resources' files.
+      expect(commits.flatMap((c) => c.placements).sort()).toEqual(
         names.map((n) => `Update from: ${PROMISE}-${n}-render.worker-1`).sort(),
       );
       for (const c of commits) {
-        const name = c.message
-          .replace(`Update from: ${PROMISE}-`, '')
-          .replace('-render.worker-1', '');
-        expect(c.files, c.message).toEqual([fileOf(name)]);
+        const files = c.placements.map((m) =>
+          fileOf(m.replace(`Update from: ${PROMISE}-`, '').replace('-render.worker-1', '')),
+        );
+        expect(c.files, c.message).toEqual(files.sort());
       }
     }
   });

@@ -1,3 +1,4 @@
+import { listedMessages } from '../../../src/statestores/commit-message';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -56,28 +57,35 @@ async function deadPid(): Promise<number> {
 }
 
 describe('Git writers in several processes on one cache directory', () => {
-  /** Exactly one commit per update, each touching only its own file with its own content. */
+  /**
+   * Every update listed by exactly one commit (a push groups what was written together),
+   * each commit touching only its listed updates' files, each with its own content.
+   */
   async function expectEachWriteOnce(bare: string, processes: number, count: number) {
-    const log = await git(['log', '--format=%H %s', 'refs/heads/main'], bare);
+    const log = await git(['log', '--format=%x00%H%n%B', 'refs/heads/main'], bare);
     const commits = log
-      .trim()
-      .split('\n')
-      .map((l) => ({ sha: l.slice(0, 40), message: l.slice(41) }));
+      .split('\0')
+      .filter((c) => c.trim() !== '')
+      .map((c) => ({ sha: c.slice(0, 40), listed: listedMessages(c.slice(41).trim()) }));
     const expected = Array.from({ length: processes }, (_, p) =>
       Array.from({ length: count }, (_, i) => `p${p}-${i}`),
     ).flat();
-    expect(commits.map((c) => c.message).sort()).toEqual(
+    expect(commits.flatMap((c) => c.listed).sort()).toEqual(
       expected.map((e) => `Update from: ${e}`).sort(),
     );
-    for (const { sha, message } of commits) {
-      const id = message.replace('Update from: ', '');
-      const [p, i] = id.split('-') as [string, string];
+    for (const { sha, listed } of commits) {
+      const ids = listed.map((m) => m.replace('Update from: ', ''));
       const touched = await git(
         ['diff-tree', '--root', '--no-commit-id', '--name-only', '-r', sha],
         bare,
       );
-      expect(touched.trim().split('\n'), message).toEqual([`${p}/${i}/f.yaml`]);
-      expect(await git(['show', `${sha}:${p}/${i}/f.yaml`], bare)).toBe(`writer: ${id}\n`);
+      expect(touched.trim().split('\n').sort(), sha).toEqual(
+        ids.map((id) => `${id.replace('-', '/')}/f.yaml`).sort(),
+      );
+      for (const id of ids) {
+        const [p, i] = id.split('-') as [string, string];
+        expect(await git(['show', `${sha}:${p}/${i}/f.yaml`], bare)).toBe(`writer: ${id}\n`);
+      }
     }
   }
 

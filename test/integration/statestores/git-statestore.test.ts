@@ -166,6 +166,11 @@ describe('GitStateStoreWriter over file://', () => {
     // The first update goes alone; everything queued behind it shares the next push.
     const pushCount = (await readFile(pushes, 'utf8')).trim().split('\n').length;
     expect(pushCount).toBeLessThanOrEqual(2);
+    // One commit per push, listing its placements: far fewer commits than updates.
+    const commits = Number((await git(['rev-list', '--count', 'main'], bare)).trim());
+    expect(commits).toBe(pushCount);
+    const subjects = (await git(['log', '--format=%s', 'main'], bare)).trim().split('\n');
+    expect(subjects.filter((s) => /^Update from: \d+ placements$/.test(s))).toHaveLength(1);
     await writer.close();
   });
 
