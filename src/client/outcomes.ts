@@ -2,6 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { progressQuery } from '../workflows/messages';
 import type { UpdateProgress } from '../workflows/promiseUpdate';
 import type { StartedWorkflow } from './workflow-starts';
+import { mapInOrder } from './map-in-order';
 
 export interface WorkflowOutcome {
   label: string;
@@ -12,24 +13,6 @@ export interface WorkflowOutcome {
 }
 
 const RESULTS_IN_FLIGHT = 100;
-
-/** `fn` over `items`, at most `limit` at once, results in input order. */
-export async function mapInOrder<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
 
 /**
  * Waits for started workflows; a failed one is reported, never thrown. Progress of

@@ -4,6 +4,7 @@
  * model/update-plan. Writes nothing: no platform object, no state store, no workflow.
  */
 import { promises as fs } from 'node:fs';
+import { mapInOrder } from './map-in-order';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { specHash } from '../model/hashing';
@@ -135,7 +136,7 @@ export async function planPromiseUpdate(
       plan: { work: depsRef.name, pipeline: STATIC_DEPENDENCIES_PIPELINE },
     });
 
-    const resourceRuns = await mapLimit(rerun, PIPELINES_IN_FLIGHT, (r) =>
+    const resourceRuns = await mapInOrder(rerun, PIPELINES_IN_FLIGHT, (r) =>
       runResourcePipelines(run, store, proposed, current, r),
     );
     for (const r of resourceRuns) works.push(...r.works.flatMap((w) => (w.work ? [w.work] : [])));
@@ -425,21 +426,4 @@ async function aggregatedParts(
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-async function mapLimit<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }

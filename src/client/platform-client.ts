@@ -23,7 +23,8 @@ import { PLATFORM_KINDS, resolveKind, resourceKinds } from './kinds';
 import { workflowIds } from '../workflows/ids';
 import { lastPromiseUpdate } from './last-update';
 import type { WorkflowOutcome } from './outcomes';
-import { deepestMessage, mapInOrder, waitForWorkflows } from './outcomes';
+import { mapInOrder } from './map-in-order';
+import { deepestMessage, waitForWorkflows } from './outcomes';
 import { closest } from './suggest';
 import type { StartedWorkflow } from './workflow-starts';
 import {

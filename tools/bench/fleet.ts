@@ -24,6 +24,7 @@ import { connectClient } from '../../src/temporal/client';
 import { installTemporalRuntime } from '../../src/worker/runtime';
 import { provisionStateStore } from '../servers/state-store-backends';
 import { startDevServer, type DevServer } from '../servers/temporal-dev-server';
+import { shPromise, shRequest } from '../fixtures/sh-promise';
 import type { FloorInput } from './floor-workflows';
 
 /** `PROMISEFLOW_BENCH_FLEET=200,2000` picks other sizes (the first is the base of the growth ratio). */
@@ -39,56 +40,12 @@ function fleetSizes(): number[] {
 const PROMISE = 'benchapp';
 
 /** A Promise whose resource pipeline is one `sh` line writing the request's name and version. */
-function benchPromise(version: string): string {
-  return `apiVersion: platform.kratix.io/v1alpha1
-kind: Promise
-metadata:
-  name: ${PROMISE}
-  labels:
-    kratix.io/promise-version: ${version}
-spec:
-  api:
-    apiVersion: apiextensions.k8s.io/v1
-    kind: CustomResourceDefinition
-    metadata:
-      name: ${PROMISE}s.bench.promiseflow.io
-    spec:
-      group: bench.promiseflow.io
-      names: {kind: BenchApp, plural: ${PROMISE}s, singular: ${PROMISE}}
-      scope: Namespaced
-      versions:
-        - name: v1alpha1
-          served: true
-          storage: true
-          schema:
-            openAPIV3Schema:
-              type: object
-              properties:
-                spec:
-                  type: object
-                  properties:
-                    team: {type: string}
-  workflows:
-    resource:
-      configure:
-        - apiVersion: platform.kratix.io/v1alpha1
-          kind: Pipeline
-          metadata:
-            name: render
-          spec:
-            containers:
-              - name: render
-                image: promiseflow/bench-render:${version}
-                command: [sh, -c, 'printf "name: %s\\nversion: ${version}\\n" "$KRATIX_OBJECT_NAME" > /kratix/output/config.yaml']
-`;
-}
+const benchPromise = (version: string) => shPromise({ name: PROMISE, version });
 
 function requests(n: number): string {
-  return Array.from(
-    { length: n },
-    (_, i) =>
-      `apiVersion: bench.promiseflow.io/v1alpha1\nkind: BenchApp\nmetadata:\n  name: app-${i}\n  namespace: default\nspec:\n  team: team-${i % 7}\n`,
-  ).join('---\n');
+  return Array.from({ length: n }, (_, i) => shRequest(PROMISE, `app-${i}`, `team-${i % 7}`)).join(
+    '---\n',
+  );
 }
 
 interface FleetFigures {
