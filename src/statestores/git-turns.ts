@@ -42,18 +42,21 @@ export interface Turn {
  * Waits for the turn at `file`; its release is a no-op when gone ahead without one.
  * `owner` names the writer, so it can tell whether another took a turn since its last.
  */
-export async function takeTurn(file: string, options: TurnOptions, owner = ''): Promise<Turn> {
+export async function takeTurn(file: string, options: TurnOptions, owner: string): Promise<Turn> {
   const turn = await acquire(file, options);
   const lastFile = `${file}.last`;
   const last = turn.held ? await readFile(lastFile, 'utf8').catch(() => undefined) : undefined;
   return {
-    lastWasMine: owner !== '' && last === owner,
+    lastWasMine: last === owner,
     async release() {
       if (turn.held) await writeFile(lastFile, owner).catch(() => undefined);
       await turn.release();
     },
   };
 }
+
+/** Gone ahead without a turn: nothing to release. */
+const NOT_HELD = { held: false, release: async () => undefined };
 
 async function acquire(
   file: string,
@@ -82,8 +85,7 @@ async function acquire(
         },
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
-        return { held: false, release: async () => undefined };
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return NOT_HELD;
     }
     const holder = await readFile(file, 'utf8').catch(() => undefined);
     const since = (await stat(file).catch(() => undefined))?.mtimeMs;
@@ -98,7 +100,7 @@ async function acquire(
         continue;
       }
     }
-    if (Date.now() > deadline) return { held: false, release: async () => undefined };
+    if (Date.now() > deadline) return NOT_HELD;
     releasedLast.delete(file);
     await writeFile(waitingFile, '').catch(() => undefined);
     await sleep(5 + Math.random() * 15);
