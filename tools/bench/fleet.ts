@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { simpleGit } from 'simple-git';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { PromiseflowClient } from '../../src/client/platform-client';
@@ -126,7 +127,9 @@ async function largestHistory(
 /** Resources whose file in the state store names them and the expected version. */
 async function countAtVersion(repo: string, version: string, dir: string): Promise<number> {
   const checkout = path.join(dir, 'verify');
-  await simpleGit().clone(repo, checkout, ['--depth', '1', '--branch', 'main']);
+  // file://, not a bare path: a path clone copies object files, and the remote's own
+  // background gc (after a push) may delete a loose one mid-copy.
+  await simpleGit().clone(pathToFileURL(repo).href, checkout, ['--depth', '1', '--branch', 'main']);
   const atVersion = new Set<string>();
   const walk = (d: string): void => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
