@@ -150,7 +150,7 @@ export interface CloneSession {
 
 /** A writer's private clone: claimed on first use, repaired after failures, removed on close. */
 export class WorkingClone {
-  /** The work tree may hold files not in HEAD (an update failed before committing). */
+  /** What the writer remembers of the remote branch is not to be trusted (new, or failed). */
   dirty = true;
   private dir?: string;
   /** Configured and free of stale locks (false again after any failure). */

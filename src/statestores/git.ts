@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { GitStateStore, Secret } from '../model/types';
@@ -7,7 +6,8 @@ import { commitMessage } from './commit-message';
 import { gitFault } from './faults';
 import { WorkingClone, type CloneSession } from './git-clone';
 import { credentialsOf, GitEnv, parseRemote, type ParsedRemote } from './git-env';
-import { applyPlan, planBatch, type WorkTreePlan } from './git-worktree';
+import { planBatch, StagedTree, touchedPaths, type BatchPlan } from './git-changes';
+import { CommitBuilder, TreeReader } from './git-objects';
 import { releaseTurnRecord, takeTurn } from './git-turns';
 import { GroupQueue } from './group-queue';
 import { safeRelativePath } from './paths';
@@ -49,7 +49,7 @@ const DEFAULT_AUTHOR = { name: 'kratix', email: 'kratix@kratix.io' };
 const MAX_GROUP = 50;
 
 interface QueuedUpdate {
-  plan: WorkTreePlan;
+  plan: BatchPlan;
   message: string;
 }
 
@@ -81,8 +81,12 @@ export class GitStateStoreWriter implements StateStoreWriter {
     (take) => this.clone.use((session) => this.writeGroup(session, take)),
     () => this.housekeep(),
   );
-  /** The commit the clone's index and work tree hold, when known to be clean. */
+  /** The remote branch's tip as last seen (fetched, or our own push). */
   private syncedTip?: string;
+  private readonly author: { name: string; email: string };
+  private readonly timeoutMs: number;
+  /** Long-lived git processes in the clone (see git-objects.ts), started on first write. */
+  private helpers?: { dir: string; trees: TreeReader; commits: CommitBuilder };
   /** Names this writer in the turn file (see git-turns.ts). */
   private readonly owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
   /** When the branch was last fetched (ms). */
@@ -104,14 +108,16 @@ export class GitStateStoreWriter implements StateStoreWriter {
     this.branch = store.spec.branch || 'main';
     const timeoutMs = options.timeoutMs ?? 60_000;
     this.maxPushAttempts = options.maxPushAttempts ?? 10;
+    this.timeoutMs = timeoutMs;
     const secrets = credentialsOf(this.remote, secret);
+    this.author = {
+      name: options.author?.name ?? store.spec.gitAuthor?.name ?? DEFAULT_AUTHOR.name,
+      email: options.author?.email ?? store.spec.gitAuthor?.email ?? DEFAULT_AUTHOR.email,
+    };
     this.env = new GitEnv({
       remote: this.remote,
       secret,
-      author: {
-        name: options.author?.name ?? store.spec.gitAuthor?.name ?? DEFAULT_AUTHOR.name,
-        email: options.author?.email ?? store.spec.gitAuthor?.email ?? DEFAULT_AUTHOR.email,
-      },
+      author: this.author,
       timeoutMs,
       caFile: options.caFile,
       insecureSkipTLSVerify: options.insecureSkipTLSVerify,
@@ -149,7 +155,7 @@ export class GitStateStoreWriter implements StateStoreWriter {
    */
   async update(batch: UpdateBatch): Promise<UpdateResult> {
     // Validate every path before touching the clone, so a bad batch fails fast and whole.
-    let plan: WorkTreePlan;
+    let plan: BatchPlan;
     try {
       plan = planBatch(batch);
     } catch (err) {
@@ -176,6 +182,10 @@ export class GitStateStoreWriter implements StateStoreWriter {
         // After our own push, with nobody else's turn since, the fetch is skipped: the
         // push's compare-and-swap still refuses a branch that moved, and then we fetch.
         round = await this.writeRound(session, group, attempt === 1 && turn.lastWasMine);
+      } catch (err) {
+        // Whatever state the helpers were left in, the next round starts them afresh.
+        await this.stopHelpers();
+        throw err;
       } finally {
         await turn.release();
       }
@@ -209,45 +219,50 @@ export class GitStateStoreWriter implements StateStoreWriter {
     group: QueuedUpdate[],
     trustLastPush: boolean,
   ): Promise<{ results: (UpdateResult | Error)[]; rejected?: StateStoreError }> {
-    const { dir, run } = session;
+    const { run } = session;
     // A branch reset by hand is seen within TRUST_MS: trust never outlives a recent fetch.
     const fresh = Date.now() - this.fetchedAt < TRUST_MS;
     const pushed = trustLastPush && fresh && !this.clone.dirty ? this.syncedTip : undefined;
-    const base = pushed ?? ((await this.syncToRemote(session)) ? this.remoteRef : undefined);
+    const base = pushed ?? (await this.syncToRemote(session));
+    const { trees, commits } = await this.startHelpers(session);
+    const staged = new StagedTree((p) => trees.kindAt(base, p));
     const results: (UpdateResult | Error | undefined)[] = group.map(() => undefined);
     const applied: number[] = [];
     for (const [i, u] of group.entries()) {
-      this.clone.dirty = true;
-      this.syncedTip = undefined;
       try {
-        await applyPlan(dir, u.plan);
+        await staged.take(u.plan);
         applied.push(i);
       } catch (err) {
         // e.g. a file where the batch needs a directory: this batch itself is wrong.
-        const why = (err as Error).message.replace(dir + path.sep, '');
         results[i] = new StateStoreError(
           'GitStateStore',
           this.name,
-          `cannot apply the batch: ${why}`,
+          `cannot apply the batch: ${(err as Error).message}`,
           false,
         );
-        // Back to the remote branch (or nothing), then the good batches again.
-        await run(base ? ['read-tree', '--reset', '-u', base] : ['read-tree', '--empty']);
-        await run(['clean', '-ffdx']);
-        for (const j of applied) await applyPlan(dir, group[j]!.plan);
       }
     }
-    // `add -v` lists exactly what changed against the index, which holds the remote branch
-    // ("add '<path>'", "remove '<path>'"); a file rewritten with the same bytes is not
-    // listed (git compares bytes: the unchanged check). Only the paths the batches touched
-    // are looked at: scanning a tree of 10,000 resources costs more than the write itself.
-    const specs = await touchedPathspecs(
-      dir,
-      applied.map((i) => group[i]!.plan),
-    );
-    const added = specs.length > 0 ? await run(['add', '-A', '-f', '-v', '--', ...specs]) : '';
-    this.clone.dirty = false;
-    const changes = parseAddOutput(added);
+    const done = () => ({ results: results as (UpdateResult | Error)[] });
+    if (applied.length === 0) return done();
+    const message = (idx: number[]) => commitMessage(idx.map((i) => group[i]!.message));
+    let tip = await commits.commit({
+      parent: base,
+      changes: staged.changes,
+      message: message(applied),
+      author: this.author,
+    });
+    // What the commit changes, path by path; git compares bytes, so a file rewritten with
+    // the same content is not listed (the unchanged check).
+    const diff = await run([
+      'diff-tree',
+      '-r',
+      '-z',
+      '--no-renames',
+      '--name-status',
+      base ?? EMPTY_TREE,
+      tip,
+    ]);
+    const changes = parseNameStatus(diff);
     for (const i of applied) {
       const counts = countChanges(changes, touchedPaths(group[i]!.plan));
       results[i] = {
@@ -261,37 +276,51 @@ export class GitStateStoreWriter implements StateStoreWriter {
       // "Unchanged" against our own last push proves nothing (a file may have been removed
       // by hand since), and no push will check it: look at the remote branch itself.
       if (pushed) return this.writeRound(session, group, false);
-      if (base) this.syncedTip = (await run(['rev-parse', base])).trim();
-      return { results: results as (UpdateResult | Error)[] };
+      return done();
     }
-    // Built with plumbing (write-tree, commit-tree): half the git calls of `git commit`,
-    // which keeps the fetch-to-push window short.
-    const tree = (await run(['write-tree'])).trim();
-    const parent = base ? ['-p', base] : [];
-    const tip = (
-      await run([
-        'commit-tree',
-        tree,
-        ...parent,
-        '-m',
-        commitMessage(changedIdx.map((i) => group[i]!.message)),
-      ])
-    ).trim();
+    if (changedIdx.length < applied.length) {
+      // The message names only the placements the commit changes.
+      const parent = base ? ['-p', base] : [];
+      tip = (
+        await run(['commit-tree', `${tip}^{tree}`, ...parent, '-m', message(changedIdx)])
+      ).trim();
+    }
     for (const i of changedIdx) (results[i] as UpdateResult).revision = tip;
     try {
       // --porcelain prints to stdout: simple-git adds ~50 ms to commands that print nothing.
       await run(['push', '--porcelain', 'origin', `${tip}:refs/heads/${this.branch}`]);
-      // The index and work tree are this commit: the next round skips the checkout if
-      // nobody else pushed meanwhile.
+      // The next round builds on this commit without fetching if nobody else pushed.
       this.syncedTip = tip;
       this.rounds++;
-      return { results: results as (UpdateResult | Error)[] };
+      return done();
     } catch (err) {
       const e = err as StateStoreError;
       // Anything but a lost race (remote down, missing…) goes to Temporal's retry policy.
       if (e.fault !== 'rejected' && e.fault !== 'contention') throw e;
-      return { results: results as (UpdateResult | Error)[], rejected: e };
+      return { ...done(), rejected: e };
     }
+  }
+
+  private async startHelpers(
+    session: CloneSession,
+  ): Promise<{ trees: TreeReader; commits: CommitBuilder }> {
+    const h = this.helpers;
+    if (h && h.dir === session.dir && h.trees.running && h.commits.running) return h;
+    await this.stopHelpers();
+    const env = await this.env.get();
+    const fresh = {
+      dir: session.dir,
+      trees: new TreeReader(session.dir, env, this.timeoutMs),
+      commits: new CommitBuilder(session.dir, env, this.timeoutMs),
+    };
+    this.helpers = fresh;
+    return fresh;
+  }
+
+  private async stopHelpers(): Promise<void> {
+    const h = this.helpers;
+    this.helpers = undefined;
+    if (h) await Promise.all([h.trees.stop(), h.commits.stop()]);
   }
 
   /**
@@ -302,9 +331,11 @@ export class GitStateStoreWriter implements StateStoreWriter {
     if (this.rounds < HOUSEKEEPING_EVERY) return;
     this.rounds = 0;
     await this.clone
-      .use(({ run }) =>
-        run(['-c', 'gc.auto=6700', '-c', 'gc.autoPackLimit=50', 'gc', '--auto', '--quiet']),
-      )
+      .use(async ({ run }) => {
+        // fast-import keeps its own view of the packs; it starts again after the repack.
+        await this.stopHelpers();
+        await run(['-c', 'gc.auto=6700', '-c', 'gc.autoPackLimit=50', 'gc', '--auto', '--quiet']);
+      })
       .catch((err: unknown) =>
         this.options.logger?.warn(
           { store: this.name, err: String(err) },
@@ -348,6 +379,7 @@ export class GitStateStoreWriter implements StateStoreWriter {
   }
 
   async close(): Promise<void> {
+    await this.clone.use(() => this.stopHelpers()).catch(() => undefined);
     await this.clone.close();
     await releaseTurnRecord(this.turnFile, this.owner);
     await this.env.close();
@@ -386,73 +418,26 @@ export class GitStateStoreWriter implements StateStoreWriter {
     }
   }
 
-  /** Makes the work tree exactly the remote branch (or empty on a new branch). */
-  private async syncToRemote(session: CloneSession): Promise<boolean> {
-    const { run } = session;
+  /** Fetches the branch: its tip, or undefined when it does not exist (yet). */
+  private async syncToRemote(session: CloneSession): Promise<string | undefined> {
     const exists = await this.fetch(session);
     this.fetchedAt = Date.now();
-    if (exists) {
-      const remoteTip = (await run(['rev-parse', this.remoteRef])).trim();
-      // Checking out a large tree is costly; after our own push it is already there.
-      if (this.clone.dirty || this.syncedTip !== remoteTip) {
-        await run(['checkout', '-f', '--no-track', '-B', this.branch, this.remoteRef]);
-      }
-      this.syncedTip = remoteTip;
-    } else {
-      this.syncedTip = undefined;
-      await run(['symbolic-ref', 'HEAD', `refs/heads/${this.branch}`]);
-      await run(['update-ref', '-d', `refs/heads/${this.branch}`]);
-      await run(['read-tree', '--empty']);
-    }
-    // Untracked leftovers exist only after an update failed before committing (or on a
-    // new branch, where everything became untracked).
-    if (!exists || this.clone.dirty) {
-      await run(['clean', '-ffdx']);
-      this.clone.dirty = false;
-    }
-    return exists;
+    this.syncedTip = exists ? (await session.run(['rev-parse', this.remoteRef])).trim() : undefined;
+    this.clone.dirty = false;
+    return this.syncedTip;
   }
 }
 
-/** Root-relative paths a batch replaces, writes or deletes ('' is the whole tree). */
-function touchedPaths(plan: WorkTreePlan): string[] {
-  return [
-    ...plan.replaceDirs.map((d) => d.dir),
-    ...plan.writeFiles.map((f) => f.path),
-    ...plan.deletePaths,
-  ];
-}
+/** Git's empty tree, the base of a branch's first commit. */
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
-/**
- * Pathspecs covering what the batches touched: each path if it is there now, else its
- * nearest existing parent (a removed path must still be seen as removed). Literal, so
- * a `*` in a name is not a glob.
- */
-async function touchedPathspecs(root: string, plans: WorkTreePlan[]): Promise<string[]> {
-  const specs = new Set<string>();
-  for (const plan of plans) {
-    for (let p of touchedPaths(plan)) {
-      while (p !== '' && !(await exists(path.join(root, p))))
-        p = path.posix.dirname(p).replace(/^\.$/, '');
-      specs.add(p === '' ? ':(literal).' : `:(literal)${p}`);
-    }
-  }
-  return [...specs];
-}
-
-async function exists(p: string): Promise<boolean> {
-  return lstat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** `git add -v` lines: "add 'p'" and "remove 'p'". */
-function parseAddOutput(out: string): { path: string; removed: boolean }[] {
+/** `diff-tree -z --name-status`: `<status>\0<path>\0`, repeated; D is a removal. */
+function parseNameStatus(out: string): { path: string; removed: boolean }[] {
+  const fields = out.split('\0');
   const changes: { path: string; removed: boolean }[] = [];
-  for (const line of out.split('\n')) {
-    const m = /^(add|remove) '(.*)'$/.exec(line);
-    if (m) changes.push({ path: m[2]!, removed: m[1] === 'remove' });
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const status = fields[i]!.trim();
+    if (status !== '') changes.push({ path: fields[i + 1]!, removed: status.startsWith('D') });
   }
   return changes;
 }

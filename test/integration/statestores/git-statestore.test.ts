@@ -227,6 +227,35 @@ describe('GitStateStoreWriter over file://', () => {
     await writer.close();
   });
 
+  it('keeps an executable file executable and writes names with quotes, spaces and non-ASCII', async () => {
+    const { bare, url, cacheDir } = await freshRepo();
+    const clone = path.join(work, `modes-${counter}`);
+    await git(['clone', '-q', url, clone]);
+    await git(['checkout', '-q', '-b', 'main'], clone);
+    await writeFile(path.join(clone, 'run.sh'), 'echo 1\n');
+    await chmod(path.join(clone, 'run.sh'), 0o755);
+    await git(['add', '-A'], clone);
+    await git(['commit', '-q', '-m', 'exec'], clone);
+    await git(['push', '-q', 'origin', 'main'], clone);
+
+    const writer = createStateStoreWriter(gitStore(url), undefined, { cacheDir });
+    // (A backslash is a path separator to the store, as on Windows.)
+    const odd = 'dir with space/"quoted" tab\there-ü.yaml';
+    const res = await writer.update({
+      message: 'Update from: modes',
+      writeFiles: [
+        { path: 'run.sh', content: 'echo 2\n' },
+        { path: odd, content: 'odd' },
+      ],
+    });
+    expect(res).toMatchObject({ changed: true, filesWritten: 2, filesDeleted: 0 });
+    expect(await git(['ls-tree', 'main', 'run.sh'], bare)).toMatch(/^100755 blob /);
+    expect(await fileAt(bare, 'run.sh')).toBe('echo 2\n');
+    expect(await fileAt(bare, odd)).toBe('odd');
+    expect(await writer.readFile(odd)).toBe('odd');
+    await writer.close();
+  });
+
   it('writes many directories in one commit', async () => {
     const { bare, url, cacheDir } = await freshRepo();
     const writer = createStateStoreWriter(gitStore(url), undefined, { cacheDir });
