@@ -143,6 +143,8 @@ export interface WorkingCloneOptions {
 /** What a writer does inside its clone, one operation at a time. */
 export interface CloneSession {
   dir: string;
+  /** Changes whenever the clone was set up again (after a failure): processes kept open in it must restart. */
+  epoch: number;
   git: SimpleGit;
   /** Runs git; a failure is thrown as a classified StateStoreError. */
   run(args: string[]): Promise<string>;
@@ -157,7 +159,8 @@ export class WorkingClone {
   private ready = false;
   /** Empty the clone before the next use (after a failure we cannot explain). */
   private discard = false;
-  /** Operations run one at a time: they share the clone's index and HEAD. */
+  private epoch = 0;
+  /** Operations run one at a time: they share the clone's refs and objects. */
   private lock: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: WorkingCloneOptions) {}
@@ -249,7 +252,8 @@ export class WorkingClone {
       await writeFile(path.join(dir, '.git', 'info', 'attributes'), BYTE_EXACT_ATTRIBUTES);
       this.dirty = true;
       this.ready = true;
+      this.epoch++;
     }
-    return { dir, git, run };
+    return { dir, epoch: this.epoch, git, run };
   }
 }

@@ -86,7 +86,7 @@ export class GitStateStoreWriter implements StateStoreWriter {
   private readonly author: { name: string; email: string };
   private readonly timeoutMs: number;
   /** Long-lived git processes in the clone (see git-objects.ts), started on first write. */
-  private helpers?: { dir: string; trees: TreeReader; commits: CommitBuilder };
+  private helpers?: { epoch: string; trees: TreeReader; commits: CommitBuilder };
   /** Names this writer in the turn file (see git-turns.ts). */
   private readonly owner = `${process.pid}-${randomBytes(6).toString('hex')}`;
   /** When the branch was last fetched (ms). */
@@ -305,11 +305,12 @@ export class GitStateStoreWriter implements StateStoreWriter {
     session: CloneSession,
   ): Promise<{ trees: TreeReader; commits: CommitBuilder }> {
     const h = this.helpers;
-    if (h && h.dir === session.dir && h.trees.running && h.commits.running) return h;
+    const epoch = `${session.dir}#${session.epoch}`;
+    if (h?.epoch === epoch && h.trees.running && h.commits.running) return h;
     await this.stopHelpers();
     const env = await this.env.get();
     const fresh = {
-      dir: session.dir,
+      epoch,
       trees: new TreeReader(session.dir, env, this.timeoutMs),
       commits: new CommitBuilder(session.dir, env, this.timeoutMs),
     };
